@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rdlm: the Linux DLM's user interface and lock core as a Rust kernel module.
+#
+#   make run               boot the VM, load rdlm and show it working
+#   make check             every test: format, clippy, both kernel flavours, all suites
+#   make modules           build rdlm.ko for FLAVOUR (fast or debug; default fast)
+#   make bootstrap         install the toolchain and build the test kernels (both)
+#   make vm ARGS='...'     scripts/vm with arguments, see README.md
+#   make clean             remove build/
+
+FLAVOUR ?= fast
+
+.PHONY: all run check modules bootstrap vm clean fmt
+
+all: modules
+
+run:
+	scripts/run-demo
+
+check:
+	scripts/check
+
+modules:
+	scripts/build $(FLAVOUR)
+
+bootstrap:
+	scripts/bootstrap
+
+vm:
+	scripts/vm $(ARGS)
+
+fmt:
+	rustfmt --config-path .rustfmt.toml rust/rdlm.rs
+
+clean:
+	rm -rf build
