@@ -160,6 +160,14 @@ impl<T: Device> Registration<T> {
         // owns the bytes `misc.name` points to (moving a `KVec` keeps its heap buffer).
         KBox::pin_init(init, GFP_KERNEL)
     }
+
+    /// Returns the misc minor the device was given.
+    pub(crate) fn minor(&self) -> u32 {
+        // SAFETY: `misc` is registered (type invariant); the misc core wrote the dynamic
+        // minor during registration and never changes it afterwards.
+        let minor = unsafe { (*self.misc.get()).minor };
+        minor.unsigned_abs()
+    }
 }
 
 #[pinned_drop]

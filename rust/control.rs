@@ -7,8 +7,8 @@ use crate::{
         Device,
         OpenFile, //
     },
-    errno,
     ffi,
+    lockspace::Registry,
     request::{
         self,
         Command, //
@@ -60,10 +60,23 @@ pub(crate) fn copy_request(iov: &mut IovIterSource<'_>, buf: &mut [u8]) -> Resul
 }
 
 /// The control device.
-pub(crate) struct ControlDevice;
+pub(crate) struct ControlDevice {
+    /// The lockspaces it manages.
+    registry: Arc<Registry>,
+}
 
-/// An open file of the control device; it keeps no state.
-pub(crate) struct ControlFile;
+impl ControlDevice {
+    /// Returns the control device managing the lockspaces of `registry`.
+    pub(crate) fn new(registry: Arc<Registry>) -> Self {
+        Self { registry }
+    }
+}
+
+/// An open file of the control device.
+pub(crate) struct ControlFile {
+    /// The lockspaces it manages.
+    registry: Arc<Registry>,
+}
 
 impl Device for ControlDevice {
     type Open = ControlFile;
@@ -72,7 +85,8 @@ impl Device for ControlDevice {
     const HAS_POLL: bool = false;
 
     fn open(&self, _file: &File) -> Result<Arc<ControlFile>> {
-        Ok(Arc::new(ControlFile, GFP_KERNEL)?)
+        let registry = self.registry.clone();
+        Ok(Arc::new(ControlFile { registry }, GFP_KERNEL)?)
     }
 }
 
@@ -87,12 +101,18 @@ impl OpenFile for ControlFile {
         let len = copy_request(iov, &mut buf)?;
         let req = request::decode(&buf, len)?;
         match req.command {
-            Command::CreateLockspace { .. } | Command::RemoveLockspace { .. } => {
+            Command::CreateLockspace { flags, name } => {
                 if !ffi::capable_sys_admin() {
                     return Err(EPERM);
                 }
-                // TODO[LSPC]: create and remove lockspaces.
-                Err(errno::eopnotsupp())
+                Ok(self.registry.create(name, flags)? as usize)
+            }
+            Command::RemoveLockspace { flags, minor } => {
+                if !ffi::capable_sys_admin() {
+                    return Err(EPERM);
+                }
+                let force = flags & uapi::LSFLG_FORCEFREE != 0;
+                self.registry.remove(minor, force).map(|()| 0)
             }
             // Locking needs a lockspace device; queries and unknown commands are refused.
             Command::Lock(_)

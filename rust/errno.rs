@@ -17,8 +17,3 @@ fn from_positive(errno: u32) -> Error {
 pub(crate) fn ebade() -> Error {
     from_positive(bindings::EBADE)
 }
-
-/// `EOPNOTSUPP`: an operation this module does not provide.
-pub(crate) fn eopnotsupp() -> Error {
-    from_positive(bindings::EOPNOTSUPP)
-}

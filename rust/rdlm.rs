@@ -14,13 +14,17 @@
 
 use kernel::{
     bindings,
-    prelude::*, //
+    prelude::*,
+    sync::Arc, //
 };
 
 mod chardev;
 mod control;
+mod device;
 mod errno;
 mod ffi;
+mod lockspace;
+mod manager;
 mod request;
 mod uapi;
 
@@ -36,16 +40,29 @@ module! {
 static CONTROL_FOPS: chardev::FileOps =
     chardev::FileOps::new::<control::ControlDevice>(&raw mut bindings::__this_module);
 
-/// The module: owns the control device for as long as it is loaded.
+/// File operations of every lockspace device.
+static SPACE_FOPS: chardev::FileOps =
+    chardev::FileOps::new::<device::SpaceDevice>(&raw mut bindings::__this_module);
+
+/// The module: owns the control device and, through the registry, every lockspace.
 struct Rdlm {
-    /// Registration of `dlm-control`.
+    /// Registration of `dlm-control`; dropped first, so that no new request arrives.
     _control: Pin<KBox<chardev::Registration<control::ControlDevice>>>,
+    /// The lockspaces.
+    _registry: Arc<lockspace::Registry>,
 }
 
 impl kernel::Module for Rdlm {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let control =
-            chardev::Registration::register(b"dlm-control", &CONTROL_FOPS, control::ControlDevice)?;
-        Ok(Self { _control: control })
+        let registry = Arc::pin_init(lockspace::Registry::new(&SPACE_FOPS), GFP_KERNEL)?;
+        let control = chardev::Registration::register(
+            b"dlm-control",
+            &CONTROL_FOPS,
+            control::ControlDevice::new(registry.clone()),
+        )?;
+        Ok(Self {
+            _control: control,
+            _registry: registry,
+        })
     }
 }

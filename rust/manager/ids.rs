@@ -13,9 +13,6 @@ use kernel::prelude::*;
 /// Bits per bitmap word.
 const BITS: usize = 64;
 
-/// The largest id handed out: lock ids are `u32` in the ABI.
-const MAX_ID: usize = u32::MAX as usize;
-
 /// Sets bit `bit` of the bitmap `words`, growing it with zero words as needed.
 fn set_bit(words: &mut KVVec<u64>, bit: usize) -> Result {
     let word = bit / BITS;
@@ -98,6 +95,18 @@ impl LockIdsInner {
         first_clear(&self.leaf, w)
     }
 
+    /// Frees every id.
+    pub(crate) fn reset(&mut self) {
+        self.leaf.truncate(1);
+        if let Some(w) = self.leaf.get_mut(0) {
+            // INVARIANT: Only id 0 stays marked.
+            *w = 1;
+        }
+        self.mid.clear();
+        self.top.clear();
+        self.used = 0;
+    }
+
     /// Takes the lowest free id.
     ///
     /// # Errors
@@ -105,9 +114,6 @@ impl LockIdsInner {
     /// - `ENOMEM` if the bitmap cannot grow, or if every `u32` id is in use.
     pub(crate) fn alloc(&mut self) -> Result<u32> {
         let id = self.lowest_free();
-        if id > MAX_ID {
-            return Err(ENOMEM);
-        }
         let id32 = u32::try_from(id).map_err(|_| ENOMEM)?;
 
         // Grow every level first, so that a failure leaves the bitmaps unchanged.
@@ -139,7 +145,10 @@ impl LockIdsInner {
     pub(crate) fn free(&mut self, id: u32) {
         let id = id as usize;
         let word = id / BITS;
-        let in_use = self.leaf.get(word).is_some_and(|w| *w & (1 << (id % BITS)) != 0);
+        let in_use = self
+            .leaf
+            .get(word)
+            .is_some_and(|w| *w & (1 << (id % BITS)) != 0);
         if id == 0 || !in_use {
             return;
         }

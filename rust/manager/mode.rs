@@ -6,6 +6,8 @@
 //! indexed by "mode + 1", so that index 0 stands for "no mode" (a lock that is not granted,
 //! or a request not yet made); `Option<Mode>` carries that in Rust.
 
+use kernel::prelude::*;
+
 /// The longest resource name, in bytes.
 pub(crate) const NAME_MAX: usize = 64;
 
@@ -233,7 +235,7 @@ impl Status {
     pub(crate) fn as_errno(self) -> i32 {
         match self {
             Status::Granted => 0,
-            Status::Again => kernel::error::code::EAGAIN.to_errno(),
+            Status::Again => EAGAIN.to_errno(),
             Status::Deadlock => -EDEADLK,
             Status::Cancel => -DLM_ECANCEL,
             Status::Unlock => -DLM_EUNLOCK,

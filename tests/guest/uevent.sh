@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Called by busybox `uevent` for every kernel uevent: does for DLM's misc devices what
-# udev's 51-dlm.rules does (a /dev/misc/ name, mode 0666 for the control device and
-# 0660 for lockspace devices).
+# Called by busybox `uevent` for every kernel uevent, one event at a time and in order:
+# does for DLM's misc devices what udev's 51-dlm.rules does, a /dev/misc/ node with mode
+# 0666 for the control device and 0660 for lockspace devices. The node is made from the
+# event's own major and minor, so it never depends on devtmpfs having caught up, and a
+# device removed at once never leaves a stale name behind.
 case "$DEVNAME" in
 dlm-control|dlm-monitor|dlm_plock) mode=0666 ;;
 dlm_*) mode=0660 ;;
@@ -10,13 +12,8 @@ dlm_*) mode=0660 ;;
 esac
 case "$ACTION" in
 add)
-	i=0
-	while [ ! -e "/dev/$DEVNAME" ] && [ $i -lt 100 ]; do
-		usleep 10000
-		i=$((i + 1))
-	done
-	chmod "$mode" "/dev/$DEVNAME"
-	ln -sf "/dev/$DEVNAME" "/dev/misc/$DEVNAME"
+	mknod -m "$mode" "/dev/misc/.$DEVNAME" c "$MAJOR" "$MINOR" &&
+		mv -f "/dev/misc/.$DEVNAME" "/dev/misc/$DEVNAME"
 	;;
 remove)
 	rm -f "/dev/misc/$DEVNAME"
