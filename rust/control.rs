@@ -119,7 +119,7 @@ impl OpenFile for ControlFile {
             | Command::Unlock(_)
             | Command::Deadlock(_)
             | Command::Purge { .. }
-            | Command::Unknown(_) => Err(EINVAL),
+            | Command::Unknown => Err(EINVAL),
         }
     }
 }

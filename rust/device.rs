@@ -19,6 +19,7 @@ use crate::{
         copy_request,
         read_version, //
     },
+    ffi,
     lockspace::Space,
     manager,
     request::{
@@ -97,11 +98,6 @@ pub(crate) struct SpaceFile {
     compat: AtomicBool,
 }
 
-/// Returns the id of the calling thread, which the lock core records as the lock owner.
-fn current_tid() -> u32 {
-    kernel::current!().pid().unsigned_abs()
-}
-
 /// Converts decoded lock arguments into the lock core's.
 fn lock_args<'a>(a: &LockArgs<'a>, name: &'a [u8]) -> manager::LockArgs<'a> {
     manager::LockArgs {
@@ -118,7 +114,7 @@ fn lock_args<'a>(a: &LockArgs<'a>, name: &'a [u8]) -> manager::LockArgs<'a> {
         },
         lvb: a.lvb,
         name,
-        pid: current_tid(),
+        pid: ffi::current_tid(),
     }
 }
 
@@ -249,11 +245,11 @@ impl OpenFile for SpaceFile {
             Command::Unlock(a) => self.unlock(&a),
             Command::Deadlock(a) => self.owner.deadlock(a.lkid, a.flags).map(|()| 0),
             // rdlm is the only node: every node id names it, there is nowhere to forward to.
-            Command::Purge { pid, .. } => self.owner.purge(pid, current_tid()).map(|()| 0),
+            Command::Purge { pid } => self.owner.purge(pid, ffi::current_tid()).map(|()| 0),
             // Lockspaces are managed on the control device; queries are not implemented.
             Command::CreateLockspace { .. }
             | Command::RemoveLockspace { .. }
-            | Command::Unknown(_) => Err(EINVAL),
+            | Command::Unknown => Err(EINVAL),
         }
     }
 

@@ -12,3 +12,17 @@ pub(crate) fn capable_sys_admin() -> bool {
     // from any process context.
     unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) }
 }
+
+/// Returns the id of the calling thread, as its own pid namespace numbers it.
+pub(crate) fn current_tid() -> u32 {
+    // SAFETY: `get_current` returns the running task, which stays valid while it runs this
+    // code; `__task_pid_nr_ns` accepts a null namespace (the caller's own).
+    let tid = unsafe {
+        bindings::__task_pid_nr_ns(
+            bindings::get_current(),
+            bindings::pid_type_PIDTYPE_PID,
+            core::ptr::null_mut(),
+        )
+    };
+    tid.unsigned_abs()
+}

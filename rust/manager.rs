@@ -15,23 +15,20 @@
 //!
 //! # Lock order
 //!
-//! Taken in this order, never the other way round:
+//! Taken in this order, never the other way round (also in `Documentation/rdlm/core.rst`):
 //!
-//! 1. `Shard::inner` — one shard of a lockspace's resource table. Taken alone to find or
-//!    create a resource, or first when removing a resource that has become empty.
-//! 2. `Resource::inner` — one resource and all its locks. Never two at once.
-//!
-//! Leaf locks, held only while no other lock of the core is held:
-//!
-//! 3. `LockIds::inner` (lock-id bitmap), `Orphans::inner` (orphan list), `OwnerLocks::inner`
-//!    (an owner's locks) and `OwnerEvents::inner` (an owner's callback queue).
+//! 1. `Shard::inner`: one shard of a lockspace's resource table. Taken alone to find or
+//!    create a resource, and first when removing a resource that has become empty.
+//! 2. `Resource::inner`: one resource, its queues, its locks and its callback buffer.
+//!    Never two at once.
+//! 3. Leaf locks, each taken only while no other lock of the core is held:
+//!    `Lockspace::ids` (lock-id bitmap), `Lockspace::orphans` (orphan list),
+//!    `Owner::locks` (an owner's lock ids) and `Owner::events` (an owner's callback queue).
 //!
 //! All of them are mutexes: the core runs in process context only (`write()`, `read()`,
-//! `poll()`, `release()`), may allocate under them, and never takes a spinlock. Callbacks
-//! are decided under `Resource::inner` and pushed to owners after it is released.
-
-// TODO[CORE]: remove once the device layer uses the core.
-#![allow(dead_code)]
+//! `poll()`, `release()`), so it may allocate under them, and it takes no spinlock.
+//! Callbacks are decided under `Resource::inner` and pushed to the owners after it is
+//! released.
 
 mod blocking;
 mod grant;
@@ -42,34 +39,20 @@ mod mode;
 mod ops;
 mod owner;
 mod resource;
+#[cfg(CONFIG_RDLM_KUNIT_TEST)]
+mod scenarios;
 mod table;
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 mod testing;
 
-// TODO[CORE]: drop this `allow` once the device layer uses the core.
-#[allow(unused_imports)]
 pub(crate) use lockspace::Lockspace;
-// TODO[CORE]: drop this `allow` once the device layer uses the core.
-#[allow(unused_imports)]
-pub(crate) use mode::{
-    lkf,
-    sbf,
-    Mode,
-    Status,
-    LVB_LEN,
-    NAME_MAX, //
-};
-// TODO[CORE]: drop this `allow` once the device layer uses the core.
-#[allow(unused_imports)]
+pub(crate) use mode::lkf;
 pub(crate) use ops::{
     LockArgs,
     UnlockArgs, //
 };
-// TODO[CORE]: drop this `allow` once the device layer uses the core.
-#[allow(unused_imports)]
 pub(crate) use owner::{
     Callback,
     Cookies,
-    Event,
     Owner, //
 };

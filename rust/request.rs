@@ -7,9 +7,6 @@
 //! the layout (native, or 32-bit compat when `is64bit` is 0). Which commands a device
 //! accepts is up to the device; this module only says what was asked.
 
-// TODO[LSPC]: drop once the lockspace device uses every decoded field.
-#![allow(dead_code)]
-
 use crate::{
     errno::ebade,
     uapi::{
@@ -128,15 +125,14 @@ pub(crate) enum Command<'a> {
         /// Minor of the lockspace device.
         minor: u32,
     },
-    /// `DLM_USER_PURGE`.
+    /// `DLM_USER_PURGE`. Its node id is not decoded: on a single node every node id is the
+    /// local one.
     Purge {
-        /// Node whose locks to purge.
-        nodeid: u32,
         /// Owner process id, 0 for all orphans.
         pid: u32,
     },
-    /// `DLM_USER_QUERY` or a number no command has.
-    Unknown(u8),
+    /// `DLM_USER_QUERY`, defined but never implemented, or a number no command has.
+    Unknown,
 }
 
 /// A decoded `write()` request.
@@ -208,13 +204,16 @@ pub(crate) fn decode(buf: &[u8], len: usize) -> Result<Request<'_>> {
 
     let compat = cfg!(CONFIG_COMPAT) && header.is64bit == 0;
     let body = size_of::<WriteHeader>();
-    let params_end = if compat {
-        uapi::WRITE_REQUEST32_LEN
+    // The name bytes of a lock request. A native writer's follow its 120-byte request. A
+    // compat writer's start where `name[]` sits in the compat structure (offset 100, before
+    // its tail padding) and count as many bytes as were written past the padded 104-byte
+    // request, as `fs/dlm` takes them.
+    let tail = if compat {
+        let extra = len.saturating_sub(uapi::WRITE_REQUEST32_LEN);
+        &buf[uapi::COMPAT_NAME_OFFSET..uapi::COMPAT_NAME_OFFSET + extra]
     } else {
-        uapi::WRITE_REQUEST_LEN
+        &buf[uapi::WRITE_REQUEST_LEN.min(len)..len]
     };
-    // Bytes written beyond the parameters: the resource name of a lock request.
-    let tail = &buf[params_end.min(len)..len];
     let lock_args = || lock_args(buf, compat, tail);
 
     let command = match header.cmd {
@@ -245,12 +244,10 @@ pub(crate) fn decode(buf: &[u8], len: usize) -> Result<Request<'_>> {
         }
         uapi::CMD_PURGE => {
             let params: PurgeParams = read_at(buf, body)?;
-            Command::Purge {
-                nodeid: params.nodeid,
-                pid: params.pid,
-            }
+            Command::Purge { pid: params.pid }
         }
-        other => Command::Unknown(other),
+        uapi::CMD_QUERY => Command::Unknown,
+        _ => Command::Unknown,
     };
     Ok(Request { compat, command })
 }
@@ -374,7 +371,7 @@ mod tests {
         put_u32(&mut buf, 60, 0x44);
         put_u32(&mut buf, 64, 0xfffffff0);
         buf[68] = 0xcc;
-        buf[104..106].copy_from_slice(b"ab");
+        buf[100..102].copy_from_slice(b"ab");
         let req = decode(&buf, 106)?;
         if !cfg!(CONFIG_COMPAT) {
             return Ok(());
@@ -438,10 +435,10 @@ mod tests {
         put_u32(&mut buf, 16, 1);
         put_u32(&mut buf, 20, 999);
         let req = decode(&buf, 120)?;
-        let Command::Purge { nodeid, pid } = req.command else {
+        let Command::Purge { pid } = req.command else {
             return Err(EINVAL);
         };
-        assert_eq!((nodeid, pid), (1, 999));
+        assert_eq!(pid, 999);
         Ok(())
     }
 
@@ -450,7 +447,7 @@ mod tests {
         for cmd in [0u8, uapi::CMD_QUERY, 8, 255] {
             let buf = request(cmd, 1);
             let req = decode(&buf, 120)?;
-            let unknown = matches!(req.command, Command::Unknown(c) if c == cmd);
+            let unknown = matches!(req.command, Command::Unknown);
             assert!(unknown);
         }
         Ok(())

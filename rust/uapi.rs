@@ -10,9 +10,6 @@
 //! C headers: [`include/uapi/linux/dlm_device.h`](srctree/include/uapi/linux/dlm_device.h),
 //! [`include/uapi/linux/dlm.h`](srctree/include/uapi/linux/dlm.h).
 
-// TODO[LSPC]: drop once the lockspace device uses every decoded field.
-#![allow(dead_code)]
-
 use core::mem::{
     offset_of,
     size_of, //
@@ -252,6 +249,10 @@ pub(crate) const WRITE_REQUEST_LEN: usize = size_of::<WriteHeader>() + size_of::
 pub(crate) const WRITE_REQUEST32_LEN: usize = size_of::<WriteHeader>() + size_of::<LockParams32>();
 /// Longest accepted write: a native request followed by the longest name.
 pub(crate) const WRITE_MAX_LEN: usize = WRITE_REQUEST_LEN + RESNAME_MAXLEN;
+/// Offset of the resource name in a compat lock request: `name[]` follows `lvb` directly,
+/// before the structure's tail padding.
+pub(crate) const COMPAT_NAME_OFFSET: usize =
+    size_of::<WriteHeader>() + offset_of!(LockParams32, pad);
 /// Offset of the lockspace name in a create request, in both layouts.
 pub(crate) const LSPACE_NAME_OFFSET: usize = size_of::<WriteHeader>() + size_of::<LspaceParams>();
 
@@ -271,6 +272,7 @@ const _: () = {
     assert!(WRITE_REQUEST32_LEN == 104);
     assert!(WRITE_MAX_LEN == 184);
     assert!(LSPACE_NAME_OFFSET == 24);
+    assert!(COMPAT_NAME_OFFSET == 100);
     assert!(size_of::<PurgeParams>() == 8);
     assert!(size_of::<Lksb>() == 24);
     assert!(size_of::<LockResult>() == 72);

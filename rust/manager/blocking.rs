@@ -172,6 +172,7 @@ impl ResourceInner {
     }
 }
 
+/// KUnit tests (suite `rdlm_blocking`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kernel::prelude::kunit_tests(rdlm_blocking)]
 mod tests {
@@ -207,10 +208,10 @@ mod tests {
         let l1 = a.lock(b"r", Mode::Ex, 0)?;
         a.take();
         let l2 = b.lock(b"r", Mode::Ex, NOQUEUE)?;
-        assert!(a.expect(&[]));
+        assert!(a.received(&[]));
         let l3 = b.lock(b"r", Mode::Ex, NOQUEUE | NOQUEUEBAST)?;
-        assert!(b.expect(&[cast(l2, Status::Again), cast(l3, Status::Again)]));
-        assert!(a.expect(&[bast(l1, Mode::Ex)]));
+        assert!(b.received(&[cast(l2, Status::Again), cast(l3, Status::Again)]));
+        assert!(a.received(&[bast(l1, Mode::Ex)]));
 
         let l4 = a.lock(b"s", Mode::Pr, 0)?;
         let l5 = b.lock(b"s", Mode::Pr, 0)?;
@@ -218,9 +219,9 @@ mod tests {
         a.take();
         b.take();
         let l6 = c.lock(b"s", Mode::Pw, NOQUEUE | NOQUEUEBAST)?;
-        assert!(c.expect(&[cast(l6, Status::Again)]));
-        assert!(a.expect(&[bast(l4, Mode::Pw)]));
-        assert!(b.expect(&[]));
+        assert!(c.received(&[cast(l6, Status::Again)]));
+        assert!(a.received(&[bast(l4, Mode::Pw)]));
+        assert!(b.received(&[]));
         assert!(b.granted(l5, Mode::Pr));
         Ok(())
     }
@@ -236,7 +237,7 @@ mod tests {
         let _l2 = b.lock(b"r", Mode::Pw, 0)?;
         let _l3 = c.lock(b"r", Mode::Pw, 0)?;
         let _l4 = c.lock(b"r", Mode::Ex, 0)?;
-        assert!(a.expect(&[bast(l1, Mode::Pw), bast(l1, Mode::Ex)]));
+        assert!(a.received(&[bast(l1, Mode::Pw), bast(l1, Mode::Ex)]));
         Ok(())
     }
 
@@ -255,13 +256,13 @@ mod tests {
         let _l4 = d.lock(b"r", Mode::Cr, 0)?;
         let _l2 = b.lock(b"r", Mode::Pw, 0)?;
         a.convert(l1, Mode::Ex, NOQUEUE)?;
-        assert!(a.expect(&[
+        assert!(a.received(&[
             cast(l1, Status::Granted),
             bast(l1, Mode::Pw),
             cast(l1, Status::Again)
         ]));
         let _l3 = c.lock(b"r", Mode::Cw, 0)?;
-        assert!(a.expect(&[bast(l1, Mode::Cw)]));
+        assert!(a.received(&[bast(l1, Mode::Cw)]));
         Ok(())
     }
 
@@ -282,13 +283,13 @@ mod tests {
         let _l3 = c.lock(b"r", Mode::Pr, 0)?;
         // A completion for `a` so that the next blocking callback is not a repeat.
         a.convert(l1, Mode::Ex, NOQUEUE)?;
-        assert!(a.expect(&[
+        assert!(a.received(&[
             cast(l1, Status::Granted),
             bast(l1, Mode::Cw),
             cast(l1, Status::Again)
         ]));
         d.unlock(l4)?;
-        assert!(a.expect(&[bast(l1, Mode::Cw)]));
+        assert!(a.received(&[bast(l1, Mode::Cw)]));
         Ok(())
     }
 
@@ -302,18 +303,18 @@ mod tests {
         let l2 = b.lock(b"r", Mode::Pr, 0)?;
         b.take();
         a.convert(l1, Mode::Ex, 0)?;
-        assert!(b.expect(&[bast(l2, Mode::Ex)]));
+        assert!(b.received(&[bast(l2, Mode::Ex)]));
         a.cancel(l1)?;
         a.convert(l1, Mode::Ex, 0)?;
-        assert!(b.expect(&[]));
+        assert!(b.received(&[]));
         b.convert(l2, Mode::Nl, 0)?;
         assert!(a.granted(l1, Mode::Ex));
         b.take();
         let l3 = a.lock(b"r", Mode::Nl, 0)?;
         a.convert(l3, Mode::Ex, 0)?;
-        assert!(b.expect(&[]));
+        assert!(b.received(&[]));
         b.convert(l2, Mode::Pr, 0)?;
-        assert!(b.expect(&[]));
+        assert!(b.received(&[]));
         Ok(())
     }
 
@@ -329,7 +330,7 @@ mod tests {
         };
         let l1 = a.lock_raw(b"r", Mode::Pr.as_raw(), 0, 0, lvb(0), quiet)?;
         let _l2 = b.lock(b"r", Mode::Ex, 0)?;
-        assert!(a.expect(&[cast(l1, Status::Granted)]));
+        assert!(a.received(&[cast(l1, Status::Granted)]));
         Ok(())
     }
 
@@ -362,7 +363,7 @@ mod tests {
             r.queue_bast(i, Mode::Cr);
             r.queue_bast(i, Mode::Ex);
         })?;
-        assert!(a.expect(&[cast(7, Status::Granted), bast(7, Mode::Ex)]));
+        assert!(a.received(&[cast(7, Status::Granted), bast(7, Mode::Ex)]));
         Ok(())
     }
 
@@ -382,7 +383,7 @@ mod tests {
             r.queue_cast(i, Status::Again);
             r.queue_bast(i, Mode::Ex);
         })?;
-        assert!(a.expect(&[
+        assert!(a.received(&[
             bast(7, Mode::Pr),
             bast(7, Mode::Cw),
             bast(7, Mode::Pw),

@@ -419,6 +419,7 @@ impl ResourceInner {
     }
 }
 
+/// KUnit tests (suite `rdlm_grant`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kernel::prelude::kunit_tests(rdlm_grant)]
 mod tests {
@@ -436,6 +437,7 @@ mod tests {
     };
     use kernel::prelude::*;
 
+    /// Every mode.
     const MODES: [Mode; 6] = [Mode::Nl, Mode::Cr, Mode::Cw, Mode::Pr, Mode::Pw, Mode::Ex];
 
     /// Row 29: a new request is granted exactly when its mode is compatible with the holder's.
@@ -455,7 +457,7 @@ mod tests {
                 } else {
                     Status::Again
                 };
-                if !b.expect(&[cast(lb, want)]) || !a.expect(&[cast(la, Status::Granted)]) {
+                if !b.received(&[cast(lb, want)]) || !a.received(&[cast(la, Status::Granted)]) {
                     wrong += 1;
                 }
                 a.unlock(la)?;
@@ -486,7 +488,7 @@ mod tests {
         let l2 = b.lock(b"r", Mode::Pr, 0)?;
         let l3 = c.lock(b"r", Mode::Pr, 0)?;
         let l4 = d.lock(b"r", Mode::Ex, 0)?;
-        assert!(a.expect(&[
+        assert!(a.received(&[
             cast(l1, Status::Granted),
             bast(l1, Mode::Pr),
             bast(l1, Mode::Ex)
@@ -494,10 +496,10 @@ mod tests {
         assert!(b.waiting(l2, Mode::Pr) && c.waiting(l3, Mode::Pr) && d.waiting(l4, Mode::Ex));
 
         a.unlock(l1)?;
-        assert!(a.expect(&[cast(l1, Status::Unlock)]));
-        assert!(b.expect(&[cast(l2, Status::Granted), bast(l2, Mode::Ex)]));
-        assert!(c.expect(&[cast(l3, Status::Granted), bast(l3, Mode::Ex)]));
-        assert!(d.expect(&[]));
+        assert!(a.received(&[cast(l1, Status::Unlock)]));
+        assert!(b.received(&[cast(l2, Status::Granted), bast(l2, Mode::Ex)]));
+        assert!(c.received(&[cast(l3, Status::Granted), bast(l3, Mode::Ex)]));
+        assert!(d.received(&[]));
         assert!(b.granted(l2, Mode::Pr) && c.granted(l3, Mode::Pr) && d.waiting(l4, Mode::Ex));
         Ok(())
     }
@@ -512,7 +514,7 @@ mod tests {
         let l3 = c.lock(b"r", Mode::Pr, 0)?;
         assert!(b.waiting(l2, Mode::Ex));
         assert!(c.waiting(l3, Mode::Pr));
-        assert!(c.expect(&[]));
+        assert!(c.received(&[]));
         Ok(())
     }
 
@@ -527,7 +529,7 @@ mod tests {
         a.take();
         a.convert(l1, Mode::Pr, 0)?;
         assert!(a.granted(l1, Mode::Pr));
-        assert!(a.expect(&[cast(l1, Status::Granted), bast(l1, Mode::Ex)]));
+        assert!(a.received(&[cast(l1, Status::Granted), bast(l1, Mode::Ex)]));
         assert!(b.waiting(l2, Mode::Ex));
         Ok(())
     }
@@ -559,7 +561,7 @@ mod tests {
         assert!(a.granted(l1, Mode::Ex) && b.converting(l2, Mode::Nl, Mode::Cr));
         a.unlock(l1)?;
         assert!(b.granted(l2, Mode::Cr));
-        assert!(b.expect(&[cast(l2, Status::Granted)]));
+        assert!(b.received(&[cast(l2, Status::Granted)]));
         Ok(())
     }
 
@@ -572,8 +574,8 @@ mod tests {
         a.take();
         let l2 = b.lock(b"r", Mode::Ex, NOQUEUE)?;
         assert_eq!(l2, 2);
-        assert!(b.expect(&[cast(l2, Status::Again)]));
-        assert!(a.expect(&[]));
+        assert!(b.received(&[cast(l2, Status::Again)]));
+        assert!(a.received(&[]));
         assert_eq!(b.unlock(l2), Err(ENOENT));
         assert_eq!(ls.lock_count(), 1);
         let l3 = b.lock(b"s", Mode::Ex, 0)?;
@@ -593,8 +595,8 @@ mod tests {
         a.take();
         b.take();
         b.convert(l2, Mode::Ex, NOQUEUE)?;
-        assert!(b.expect(&[cast(l2, Status::Again)]));
-        assert!(a.expect(&[]));
+        assert!(b.received(&[cast(l2, Status::Again)]));
+        assert!(a.received(&[]));
         let info = b.info(l2).ok_or(ENOENT)?;
         assert_eq!(info.gr, Some(Mode::Pr));
         assert_eq!(info.queue, Some(Queue::Grant));
@@ -619,7 +621,7 @@ mod tests {
         assert!(a.granted(l1, Mode::Ex) && c.converting(l3, Mode::Nl, Mode::Cr));
         c.take();
         a.unlock(l1)?;
-        assert!(c.expect(&[cast(l3, Status::Granted)]));
+        assert!(c.received(&[cast(l3, Status::Granted)]));
         Ok(())
     }
 
@@ -633,7 +635,7 @@ mod tests {
         assert_eq!(a.convert(l1, Mode::Nl, QUECVT), Err(EINVAL));
         assert_eq!(a.convert(l1, Mode::Ex, QUECVT), Err(EINVAL));
         assert!(a.granted(l1, Mode::Ex));
-        assert!(a.expect(&[]));
+        assert!(a.received(&[]));
         a.convert(l1, Mode::Nl, 0)?;
         a.convert(l1, Mode::Pr, QUECVT)?;
         assert!(a.granted(l1, Mode::Pr));
@@ -651,9 +653,9 @@ mod tests {
         a.take();
         b.take();
         a.convert(l1, Mode::Ex, 0)?;
-        assert!(b.expect(&[bast(l2, Mode::Ex)]));
+        assert!(b.received(&[bast(l2, Mode::Ex)]));
         b.convert(l2, Mode::Ex, 0)?;
-        assert!(b.expect(&[cast(l2, Status::Deadlock)]));
+        assert!(b.received(&[cast(l2, Status::Deadlock)]));
         assert!(b.granted(l2, Mode::Pr));
         assert!(a.converting(l1, Mode::Pr, Mode::Ex));
         b.unlock(l2)?;
@@ -673,11 +675,11 @@ mod tests {
         a.take();
         b.take();
         b.convert(l2, Mode::Ex, CONVDEADLK)?;
-        assert!(a.expect(&[cast(l1, Status::Granted), bast(l1, Mode::Ex)]));
-        assert!(b.expect(&[]));
+        assert!(a.received(&[cast(l1, Status::Granted), bast(l1, Mode::Ex)]));
+        assert!(b.received(&[]));
         assert!(b.converting(l2, Mode::Nl, Mode::Ex));
         a.unlock(l1)?;
-        assert!(b.expect(&[Ev::Cast(l2, Status::Granted, sbf::DEMOTED)]));
+        assert!(b.received(&[Ev::Cast(l2, Status::Granted, sbf::DEMOTED)]));
         assert!(b.granted(l2, Mode::Ex));
         Ok(())
     }
@@ -693,7 +695,7 @@ mod tests {
         b.convert(l2, Mode::Ex, CONVDEADLK)?;
         b.take();
         b.cancel(l2)?;
-        assert!(b.expect(&[cast(l2, Status::Cancel)]));
+        assert!(b.received(&[cast(l2, Status::Cancel)]));
         assert!(b.granted(l2, Mode::Nl));
         Ok(())
     }
@@ -717,10 +719,10 @@ mod tests {
         b.take();
         b.convert(l2, Mode::Ex, NODLCKWT)?;
         assert!(b.converting(l2, Mode::Pr, Mode::Ex));
-        assert!(b.expect(&[]));
-        assert!(d.expect(&[cast(l4, Status::Granted), bast(l4, Mode::Ex)]));
+        assert!(b.received(&[]));
+        assert!(d.received(&[cast(l4, Status::Granted), bast(l4, Mode::Ex)]));
         c.unlock(l3)?;
-        assert!(b.expect(&[bast(l2, Mode::Ex)]));
+        assert!(b.received(&[bast(l2, Mode::Ex)]));
         Ok(())
     }
 
@@ -734,10 +736,10 @@ mod tests {
         let l2 = b.lock(b"r", Mode::Pr, 0)?;
         a.convert(l1, Mode::Ex, 0)?;
         b.convert(l2, Mode::Ex, NODLCKWT)?;
-        assert!(b.expect(&[cast(l2, Status::Granted), bast(l2, Mode::Ex)]));
+        assert!(b.received(&[cast(l2, Status::Granted), bast(l2, Mode::Ex)]));
         let l3 = c.lock(b"r", Mode::Nl, 0)?;
         c.unlock(l3)?;
-        assert!(b.expect(&[]));
+        assert!(b.received(&[]));
         assert!(a.converting(l1, Mode::Pr, Mode::Ex) && b.converting(l2, Mode::Pr, Mode::Ex));
         Ok(())
     }
@@ -754,7 +756,7 @@ mod tests {
         assert!(c.waiting(l3, Mode::Nl));
         let l4 = c.lock(b"r", Mode::Nl, EXPEDITE)?;
         assert!(c.granted(l4, Mode::Nl));
-        assert!(c.expect(&[cast(l4, Status::Granted)]));
+        assert!(c.received(&[cast(l4, Status::Granted)]));
         assert_eq!(c.lock(b"r", Mode::Cr, EXPEDITE), Err(EINVAL));
         assert_eq!(c.lock(b"r", Mode::Nl, EXPEDITE | NOQUEUE), Err(EINVAL));
         assert_eq!(a.convert(l1, Mode::Nl, EXPEDITE), Err(EINVAL));
@@ -780,7 +782,7 @@ mod tests {
         a.convert(l6, Mode::Cr, HEADQUE)?;
         a.take();
         b.unlock(l7)?;
-        assert!(a.expect(&[cast(l6, Status::Granted), cast(l5, Status::Granted)]));
+        assert!(a.received(&[cast(l6, Status::Granted), cast(l5, Status::Granted)]));
         Ok(())
     }
 
@@ -814,19 +816,19 @@ mod tests {
         let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
         let _l1 = a.lock(b"r", Mode::Pr, 0)?;
         let l2 = b.lock(b"r", Mode::Cw, ALTPR | NOQUEUE)?;
-        assert!(b.expect(&[Ev::Cast(l2, Status::Granted, sbf::ALTMODE)]));
+        assert!(b.received(&[Ev::Cast(l2, Status::Granted, sbf::ALTMODE)]));
         assert!(b.granted(l2, Mode::Pr));
 
         let _l3 = a.lock(b"s", Mode::Cw, 0)?;
         let l4 = b.lock(b"s", Mode::Pr, ALTCW)?;
-        assert!(b.expect(&[Ev::Cast(l4, Status::Granted, sbf::ALTMODE)]));
+        assert!(b.received(&[Ev::Cast(l4, Status::Granted, sbf::ALTMODE)]));
         assert!(b.granted(l4, Mode::Cw));
 
         let l5 = a.lock(b"t", Mode::Pw, 0)?;
         let l6 = b.lock(b"t", Mode::Ex, ALTPR)?;
         assert!(b.waiting(l6, Mode::Ex));
         a.convert(l5, Mode::Cr, 0)?;
-        assert!(b.expect(&[Ev::Cast(l6, Status::Granted, sbf::ALTMODE)]));
+        assert!(b.received(&[Ev::Cast(l6, Status::Granted, sbf::ALTMODE)]));
         assert!(b.granted(l6, Mode::Pr));
         Ok(())
     }

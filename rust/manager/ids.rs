@@ -65,6 +65,10 @@ pub(crate) struct LockIdsInner {
 
 impl LockIdsInner {
     /// Creates an allocator with every id ≥ 1 free.
+    ///
+    /// # Errors
+    ///
+    /// - `ENOMEM` if the first bitmap word cannot be allocated.
     pub(crate) fn new() -> Result<Self> {
         let mut ids = LockIdsInner {
             leaf: KVVec::new(),
@@ -160,6 +164,7 @@ impl LockIdsInner {
     }
 }
 
+/// KUnit tests (suite `rdlm_ids`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kunit_tests(rdlm_ids)]
 mod tests {

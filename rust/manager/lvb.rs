@@ -16,7 +16,7 @@ use super::{
         LvbOp,
         Mode, //
     },
-    resource::ResourceInner,
+    resource::ResourceInner, //
 };
 
 impl ResourceInner {
@@ -85,6 +85,7 @@ impl ResourceInner {
     }
 }
 
+/// KUnit tests (suite `rdlm_lvb`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kernel::prelude::kunit_tests(rdlm_lvb)]
 mod tests {
@@ -236,7 +237,7 @@ mod tests {
         }
         assert_eq!(resource_lvb(&ls, b"r"), Some((Some(lvb(9)), true)));
         let l2 = b.lock(b"r", Mode::Pr, VALBLK)?;
-        assert!(b.expect(&[Ev::Cast(l2, Status::Granted, sbf::VALNOTVALID)]));
+        assert!(b.received(&[Ev::Cast(l2, Status::Granted, sbf::VALNOTVALID)]));
         Ok(())
     }
 
@@ -253,7 +254,7 @@ mod tests {
         }
         assert_eq!(ls.resource_count(), 0);
         let l2 = b.lock(b"r", Mode::Pr, VALBLK)?;
-        assert!(b.expect(&[cast(l2, Status::Granted)]));
+        assert!(b.received(&[cast(l2, Status::Granted)]));
 
         let c = Fake::new(&ls, 3)?;
         let _keep = c.lock(b"s", Mode::Nl, 0)?;
@@ -263,7 +264,7 @@ mod tests {
         }
         assert_eq!(resource_lvb(&ls, b"s"), Some((None, true)));
         let l3 = b.lock(b"s", Mode::Pr, VALBLK)?;
-        assert!(b.expect(&[cast(l3, Status::Granted)]));
+        assert!(b.received(&[cast(l3, Status::Granted)]));
         Ok(())
     }
 
@@ -278,12 +279,12 @@ mod tests {
         a.convert_lvb(l1, Mode::Ex, VALBLK, lvb(1))?;
         a.take();
         a.convert(l1, Mode::Nl, IVVALBLK)?;
-        assert!(a.expect(&[cast(l1, Status::Granted)]));
+        assert!(a.received(&[cast(l1, Status::Granted)]));
         assert_eq!(resource_lvb(&ls, b"r"), Some((Some(lvb(1)), true)));
 
         let l2 = b.lock(b"r", Mode::Cr, 0)?;
         b.convert(l2, Mode::Nl, 0)?;
-        assert!(b.expect(&[
+        assert!(b.received(&[
             cast(l2, Status::Granted),
             Ev::Cast(l2, Status::Granted, sbf::VALNOTVALID)
         ]));
@@ -294,7 +295,7 @@ mod tests {
         let l3 = b.lock(b"r", Mode::Pr, VALBLK)?;
         b.take();
         b.convert(l3, Mode::Nl, 0)?;
-        assert!(b.expect(&[cast(l3, Status::Granted)]));
+        assert!(b.received(&[cast(l3, Status::Granted)]));
         Ok(())
     }
 

@@ -171,7 +171,8 @@ pub(crate) mod lkf {
     pub(crate) const PERSISTENT: u32 = 0x0000_0080;
     /// On conversion deadlock, queue and send a blocking callback to the lock itself.
     pub(crate) const NODLCKWT: u32 = 0x0000_0100;
-    /// Accepted and ignored.
+    /// Accepted and ignored (named for the tests).
+    #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) const NODLCKBLK: u32 = 0x0000_0200;
     /// Grant a new NL request at once, ignoring the queues.
     pub(crate) const EXPEDITE: u32 = 0x0000_0400;
@@ -189,7 +190,8 @@ pub(crate) mod lkf {
     pub(crate) const ALTCW: u32 = 0x0001_0000;
     /// Unlock whatever the lock's state (unlock only).
     pub(crate) const FORCEUNLOCK: u32 = 0x0002_0000;
-    /// Lock timeouts: removed from Linux, accepted and ignored.
+    /// Lock timeouts: removed from Linux, accepted and ignored (named for the tests).
+    #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) const TIMEOUT: u32 = 0x0004_0000;
     /// The only flags an unlock, cancel or deadlock-cancel may carry.
     pub(crate) const UNLOCK_MASK: u32 = CANCEL | VALBLK | IVVALBLK | FORCEUNLOCK;
@@ -241,23 +243,15 @@ impl Status {
             Status::Unlock => -DLM_EUNLOCK,
         }
     }
-
-    /// Returns whether a completion with this status, for a lock now granted `mode`, ends
-    /// the lock's life (§2.16): no later operation may name it.
-    pub(crate) fn ends_life(self, mode: Option<Mode>) -> bool {
-        match self {
-            Status::Unlock => true,
-            Status::Again | Status::Deadlock | Status::Cancel => mode.is_none(),
-            Status::Granted => false,
-        }
-    }
 }
 
+/// KUnit tests (suite `rdlm_mode`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kunit_tests(rdlm_mode)]
 mod tests {
     use super::*;
 
+    /// Every mode.
     const ALL: [Mode; 6] = [Mode::Nl, Mode::Cr, Mode::Cw, Mode::Pr, Mode::Pw, Mode::Ex];
 
     /// Row 29: six modes, values 0..5, anything above is not a mode.
@@ -337,21 +331,13 @@ mod tests {
         assert_eq!(allowed, 5 + 4 + 3 + 3 + 1);
     }
 
-    /// Row 50: which completions end a lock's life, and the raw status values.
+    /// Row 24: the raw status values of completions.
     #[test]
-    fn row50_status_values_and_end_of_life() {
+    fn row24_status_values() {
         assert_eq!(Status::Granted.as_errno(), 0);
         assert_eq!(Status::Again.as_errno(), -11);
         assert_eq!(Status::Deadlock.as_errno(), -35);
         assert_eq!(Status::Cancel.as_errno(), -0x10001);
         assert_eq!(Status::Unlock.as_errno(), -0x10002);
-        assert!(Status::Unlock.ends_life(Some(Mode::Ex)));
-        assert!(Status::Cancel.ends_life(None));
-        assert!(!Status::Cancel.ends_life(Some(Mode::Pr)));
-        assert!(Status::Again.ends_life(None));
-        assert!(!Status::Again.ends_life(Some(Mode::Nl)));
-        assert!(Status::Deadlock.ends_life(None));
-        assert!(!Status::Deadlock.ends_life(Some(Mode::Pr)));
-        assert!(!Status::Granted.ends_life(Some(Mode::Ex)));
     }
 }

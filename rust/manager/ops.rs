@@ -127,13 +127,23 @@ fn note_unlock_flags(r: &mut ResourceInner, i: u32, flags: u32) {
 /// Cancels lock `i`'s pending operation for a cancel or deadlock command with `flags`
 /// (`validate_unlock_args` then `do_cancel`). Returns whether the lock's life ended.
 ///
-/// With `CANCEL` in `flags`, a lock with nothing pending, or with a cancel already recorded
-/// since its last lock or convert, is left alone. `deadlock` marks the lock so that the
-/// cancel completes with `-EDEADLK`; the mark stays if nothing was cancelled.
-fn cancel_locked(r: &mut ResourceInner, i: u32, flags: u32, deadlock: bool) -> bool {
+/// With `CANCEL` in `flags`, a lock with nothing pending is left alone. `deadlock` marks the
+/// lock so that the cancel completes with `-EDEADLK`; the mark stays if nothing was
+/// cancelled.
+///
+/// # Errors
+///
+/// - `EINVAL` if `flags` has `CANCEL` and a cancel is already recorded in the lock's flags
+///   since its last lock or convert (`fs/dlm` also prints a kernel warning then).
+fn cancel_locked(r: &mut ResourceInner, i: u32, flags: u32, deadlock: bool) -> Result<bool> {
     let l = r.lk(i);
-    if flags & lkf::CANCEL != 0 && (l.exflags & lkf::CANCEL != 0 || l.queue == Some(Queue::Grant)) {
-        return false;
+    if flags & lkf::CANCEL != 0 {
+        if l.exflags & lkf::CANCEL != 0 {
+            return Err(EINVAL);
+        }
+        if l.queue == Some(Queue::Grant) {
+            return Ok(false);
+        }
     }
     note_unlock_flags(r, i, flags);
     if deadlock {
@@ -143,9 +153,9 @@ fn cancel_locked(r: &mut ResourceInner, i: u32, flags: u32, deadlock: bool) -> b
     }
     if r.do_cancel(i) == Revert::Removed {
         r.remove(i);
-        return true;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// Unlocks lock `i` at close or purge time: no callback for it, `IVVALBLK` so that a PW or
@@ -345,7 +355,8 @@ impl Owner {
     /// (granted, converting or waiting); the pending operation gets no completion of its
     /// own. `FORCEUNLOCK` behaves as a plain unlock, as it does for local locks in `fs/dlm`.
     /// A cancel completes with `-DLM_ECANCEL`; cancelling a lock with nothing pending does
-    /// nothing.
+    /// nothing, but a second cancel after a cancelled conversion (before the next lock or
+    /// convert) is refused.
     ///
     /// Before any check of the flags, an unlock copies the request's `lvb` into the lock's
     /// block (if it has one); both replace `cast_param` if the new one is non-zero, and
@@ -354,7 +365,8 @@ impl Owner {
     /// # Errors
     ///
     /// - `ENOENT` if this owner holds no lock `lkid`.
-    /// - `EINVAL` for bad flags, see [`check_unlock_flags`].
+    /// - `EINVAL` for bad flags, see [`check_unlock_flags`], or for a cancel while one is
+    ///   already recorded (see [`cancel_locked`]).
     pub(crate) fn unlock(self: &Arc<Self>, args: &UnlockArgs) -> Result {
         let cancel = args.flags & lkf::CANCEL != 0;
         let lr = self.find(args.lkid)?;
@@ -376,7 +388,7 @@ impl Owner {
             check_unlock_flags(args.flags)?;
 
             if cancel {
-                return Ok(cancel_locked(r, i, args.flags, false));
+                return cancel_locked(r, i, args.flags, false);
             }
             note_unlock_flags(r, i, args.flags);
             r.do_unlock(i);
@@ -401,7 +413,8 @@ impl Owner {
     /// # Errors
     ///
     /// - `ENOENT` if this owner holds no lock `lkid`.
-    /// - `EINVAL` for bad flags, see [`check_unlock_flags`].
+    /// - `EINVAL` for bad flags, see [`check_unlock_flags`], or with `CANCEL` in `flags`
+    ///   while a cancel is already recorded (see [`cancel_locked`]).
     pub(crate) fn deadlock(self: &Arc<Self>, lkid: u32, flags: u32) -> Result {
         let lr = self.find(lkid)?;
         let done = lr.resource.with(|r| -> Result<bool> {
@@ -409,7 +422,7 @@ impl Owner {
                 return Err(ENOENT);
             }
             check_unlock_flags(flags)?;
-            Ok(cancel_locked(r, lr.slot, flags, true))
+            cancel_locked(r, lr.slot, flags, true)
         });
         let (ended, empty) = match done {
             Some((result, empty)) => (result?, empty),
@@ -503,5 +516,422 @@ impl Owner {
             }
             Some((Closed::Gone, _)) | None => {}
         }
+    }
+}
+
+/// KUnit tests (suite `rdlm_ops`).
+#[cfg(CONFIG_RDLM_KUNIT_TEST)]
+#[kernel::prelude::kunit_tests(rdlm_ops)]
+mod tests {
+    use super::*;
+    use crate::manager::{
+        mode::{
+            lkf::*,
+            Status, //
+        },
+        testing::{
+            bast,
+            cast,
+            lvb,
+            space,
+            Ev,
+            Fake, //
+        }, //
+    };
+
+    /// Row 47: every argument `fs/dlm` refuses on a lock command gives `EINVAL`, plus
+    /// `FORCEUNLOCK` (rdlm), and no lock id is used up.
+    #[test]
+    fn row47_lock_einval_list() -> Result {
+        let ls = space()?;
+        let a = Fake::new(&ls, 1)?;
+        let c = a.cookies();
+        let z = lvb(0);
+        let bad: [(u8, u32, usize); 14] = [
+            (6, 0, 1),
+            (255, 0, 1),
+            (0, 0, 65),
+            (0, CANCEL, 1),
+            (1, QUECVT, 1),
+            (1, CONVDEADLK, 1),
+            (0, EXPEDITE | QUECVT, 1),
+            (0, EXPEDITE | NOQUEUE, 1),
+            (1, EXPEDITE, 1),
+            (5, EXPEDITE, 1),
+            (0, FORCEUNLOCK, 1),
+            (0, ORPHAN | FORCEUNLOCK, 1),
+            (3, CANCEL | NOQUEUE, 1),
+            (3, QUECVT | CONVDEADLK, 1),
+        ];
+        let name = [b'n'; 65];
+        let mut wrong = 0;
+        for (mode, flags, len) in bad {
+            let n = name.get(..len).ok_or(EINVAL)?;
+            if a.lock_raw(n, mode, flags, 0, z, c) != Err(EINVAL) {
+                pr_err!(
+                    "mode {} flags {:#x} len {} was accepted\n",
+                    mode,
+                    flags,
+                    len
+                );
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, 0);
+        let no_cast = Cookies { cast_addr: 0, ..c };
+        let no_lksb = Cookies { lksb: 0, ..c };
+        assert_eq!(a.lock_raw(b"r", 0, 0, 0, z, no_cast), Err(EINVAL));
+        assert_eq!(a.lock_raw(b"r", 0, 0, 0, z, no_lksb), Err(EINVAL));
+
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        assert_eq!(l1, 1);
+        let conv_bad: [(u8, u32); 6] = [
+            (6, 0),
+            (0, EXPEDITE),
+            (3, CONVDEADLK | NOQUEUE),
+            (0, CANCEL),
+            (0, FORCEUNLOCK),
+            (0, EXPEDITE | QUECVT),
+        ];
+        for (mode, flags) in conv_bad {
+            if a.lock_raw(b"", mode, flags | CONVERT, l1, z, c) != Err(EINVAL) {
+                pr_err!("convert mode {} flags {:#x} was accepted\n", mode, flags);
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, 0);
+        assert!(a.granted(l1, Mode::Pr));
+        assert!(a.received(&[cast(l1, Status::Granted)]));
+        assert_eq!(ls.lock_count(), 1);
+        Ok(())
+    }
+
+    /// Row 47: an unlock accepts only `CANCEL`, `VALBLK`, `IVVALBLK` and `FORCEUNLOCK`, and
+    /// not `CANCEL` with `FORCEUNLOCK`.
+    #[test]
+    fn row47_unlock_flags() -> Result {
+        let ls = space()?;
+        let a = Fake::new(&ls, 1)?;
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        for flags in [
+            NOQUEUE,
+            PERSISTENT,
+            CONVERT,
+            CANCEL | FORCEUNLOCK,
+            TIMEOUT,
+            0x8000_0000,
+        ] {
+            assert_eq!(a.unlock_flags(l1, flags), Err(EINVAL));
+        }
+        assert_eq!(a.o.deadlock(l1, NOQUEUE), Err(EINVAL));
+        assert!(a.granted(l1, Mode::Pr));
+        a.unlock_flags(l1, VALBLK | IVVALBLK | FORCEUNLOCK)?;
+        assert_eq!(ls.lock_count(), 0);
+        Ok(())
+    }
+
+    /// Row 47: a convert looks the lock up before checking its arguments.
+    #[test]
+    fn row47_convert_lookup_comes_first() -> Result {
+        let ls = space()?;
+        let a = Fake::new(&ls, 1)?;
+        let c = a.cookies();
+        assert_eq!(a.lock_raw(b"", 9, CONVERT, 5, lvb(0), c), Err(ENOENT));
+        assert_eq!(a.lock_raw(b"", 9, CONVERT, 0, lvb(0), c), Err(ENOENT));
+        Ok(())
+    }
+
+    /// Row 47: a convert of a lock that is waiting or converting fails with `EBUSY`, and the
+    /// `EBUSY` check comes before the QUECVT pair check.
+    #[test]
+    fn row47_convert_busy() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        let l2 = b.lock(b"r", Mode::Ex, 0)?;
+        assert_eq!(b.convert(l2, Mode::Nl, 0), Err(EBUSY));
+        let l3 = b.lock(b"s", Mode::Pr, 0)?;
+        let _l4 = a.lock(b"s", Mode::Pr, 0)?;
+        a.convert(l1, Mode::Pr, 0)?;
+        b.convert(l3, Mode::Ex, 0)?;
+        assert_eq!(b.convert(l3, Mode::Nl, QUECVT), Err(EBUSY));
+        Ok(())
+    }
+
+    /// Row 48: `TIMEOUT` and `NODLCKBLK` are accepted and change nothing; the xid is stored.
+    #[test]
+    fn row48_ignored_flags_and_xid() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let l1 = a.lock(b"r", Mode::Ex, TIMEOUT | NODLCKBLK)?;
+        let l2 = b.lock(b"r", Mode::Ex, TIMEOUT)?;
+        assert!(a.granted(l1, Mode::Ex) && b.waiting(l2, Mode::Ex));
+        assert_eq!(a.info(l1).ok_or(ENOENT)?.xid, 1);
+        let args = LockArgs {
+            mode: Mode::Pr.as_raw(),
+            flags: CONVERT | TIMEOUT,
+            lkid: l1,
+            xid: 0xabcd,
+            cookies: a.cookies(),
+            lvb: lvb(0),
+            name: b"",
+            pid: 4242,
+        };
+        a.o.lock(&args)?;
+        let info = a.info(l1).ok_or(ENOENT)?;
+        assert_eq!(info.xid, 0xabcd);
+        assert_eq!(info.pid, 4242);
+        assert_eq!(info.gr, Some(Mode::Pr));
+        Ok(())
+    }
+
+    /// Row 50: after an unlock, a cancelled request or a failed `NOQUEUE` request, every
+    /// operation on the id fails with `ENOENT`; a cancelled conversion or a failed `NOQUEUE`
+    /// conversion leaves a live lock.
+    #[test]
+    fn row50_end_of_life() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let l1 = a.lock(b"r", Mode::Ex, 0)?;
+        let l2 = b.lock(b"r", Mode::Ex, 0)?;
+        b.cancel(l2)?;
+        let l3 = b.lock(b"r", Mode::Ex, NOQUEUE)?;
+        a.unlock(l1)?;
+        for dead in [l1, l2, l3] {
+            let owner = if dead == l1 { &a } else { &b };
+            assert_eq!(owner.unlock(dead), Err(ENOENT));
+            assert_eq!(owner.cancel(dead), Err(ENOENT));
+            assert_eq!(owner.convert(dead, Mode::Nl, 0), Err(ENOENT));
+            assert_eq!(owner.o.deadlock(dead, 0), Err(ENOENT));
+        }
+
+        let l4 = a.lock(b"s", Mode::Pr, 0)?;
+        let l5 = b.lock(b"s", Mode::Pr, 0)?;
+        b.convert(l5, Mode::Ex, 0)?;
+        b.cancel(l5)?;
+        a.convert(l4, Mode::Ex, NOQUEUE)?;
+        a.take();
+        b.take();
+        b.convert(l5, Mode::Nl, 0)?;
+        a.convert(l4, Mode::Ex, 0)?;
+        assert!(a.received(&[cast(l4, Status::Granted)]));
+        assert!(b.received(&[cast(l5, Status::Granted)]));
+        Ok(())
+    }
+
+    /// A convert replaces the cookies before checking anything, even when it then fails
+    /// with `EINVAL` or `EBUSY` (Appendix B, item 1).
+    #[test]
+    fn failing_convert_replaces_cookies() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        let new = Cookies {
+            cast_addr: 0x1000,
+            cast_param: 0x1001,
+            bast_addr: 0x1002,
+            bast_param: 0x1003,
+            lksb: 0x1004,
+        };
+        assert_eq!(a.lock_raw(b"", 9, CONVERT, l1, lvb(0), new), Err(EINVAL));
+        assert_eq!(a.info(l1).ok_or(ENOENT)?.cookies, new);
+
+        let _l2 = a.lock(b"s", Mode::Ex, 0)?;
+        let l3 = b.lock(b"s", Mode::Ex, 0)?;
+        assert_eq!(b.lock_raw(b"", 0, CONVERT, l3, lvb(0), new), Err(EBUSY));
+        assert_eq!(b.info(l3).ok_or(ENOENT)?.cookies, new);
+        a.take();
+        a.unlock_raw(l1, 0, 0, 0x2000, lvb(0))?;
+        let got = a.take();
+        let first = got.first().ok_or(ENOENT)?;
+        assert_eq!(first.user_addr(), 0x1000);
+        assert_eq!(first.user_param(), 0x1001);
+        assert_eq!(first.cookies.lksb, 0x2000);
+        Ok(())
+    }
+
+    /// An unlock or cancel replaces `cast_param` only if the new one is non-zero and always
+    /// replaces `lksb`; the deadlock command replaces nothing.
+    #[test]
+    fn unlock_cookie_rules() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let c = a.cookies();
+        let _l1 = a.lock(b"r", Mode::Ex, 0)?;
+        let l2 = b.lock(b"r", Mode::Ex, 0)?;
+        b.o.deadlock(l2, CANCEL | VALBLK)?;
+        let got = b.take();
+        assert_eq!(got.len(), 1);
+        let cb = got.first().ok_or(ENOENT)?;
+        assert_eq!(cb.cookies, b.cookies());
+        assert_eq!(cb.status(), Status::Deadlock.as_errno());
+
+        let l3 = a.lock(b"s", Mode::Pr, 0)?;
+        a.take();
+        a.unlock_raw(l3, 0, 0, 0x77, lvb(0))?;
+        let got = a.take();
+        let cb = got.first().ok_or(ENOENT)?;
+        assert_eq!(cb.cookies.cast_param, c.cast_param);
+        assert_eq!(cb.cookies.lksb, 0x77);
+        assert_eq!(cb.cookies.cast_addr, c.cast_addr);
+
+        let l4 = a.lock(b"s", Mode::Pr, 0)?;
+        let l5 = b.lock(b"s", Mode::Ex, 0)?;
+        b.take();
+        b.unlock_raw(l5, CANCEL, 0x55, 0x66, lvb(0))?;
+        let got = b.take();
+        let cb = got.first().ok_or(ENOENT)?;
+        assert_eq!(cb.cookies.cast_param, 0x55);
+        assert_eq!(cb.cookies.lksb, 0x66);
+        assert_eq!(cb.status(), Status::Cancel.as_errno());
+        a.unlock(l4)?;
+        Ok(())
+    }
+
+    /// Cancel of a lock with nothing pending does nothing and queues nothing.
+    #[test]
+    fn cancel_of_idle_lock_is_silent() -> Result {
+        let ls = space()?;
+        let a = Fake::new(&ls, 1)?;
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        a.take();
+        a.cancel(l1)?;
+        a.cancel(l1)?;
+        assert!(a.received(&[]));
+        assert!(a.granted(l1, Mode::Pr));
+        Ok(())
+    }
+
+    /// A cancel after a cancelled conversion, before the next lock or convert, is `EINVAL`
+    /// (as in `fs/dlm`, without its kernel warning); so is the deadlock command with
+    /// `CANCEL`. A convert clears the record.
+    #[test]
+    fn second_cancel_is_einval() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let _l1 = a.lock(b"r", Mode::Pr, 0)?;
+        let l2 = b.lock(b"r", Mode::Pr, 0)?;
+        b.convert(l2, Mode::Ex, 0)?;
+        b.cancel(l2)?;
+        b.take();
+        assert_eq!(b.cancel(l2), Err(EINVAL));
+        assert_eq!(b.o.deadlock(l2, CANCEL), Err(EINVAL));
+        b.o.deadlock(l2, 0)?;
+        assert!(b.received(&[]));
+        b.convert(l2, Mode::Ex, 0)?;
+        b.cancel(l2)?;
+        assert!(b.received(&[cast(l2, Status::Deadlock)]));
+        Ok(())
+    }
+
+    /// The deadlock command cancels a waiting request (ending it) or a conversion (back to
+    /// its granted mode) with `-EDEADLK`.
+    #[test]
+    fn deadlock_command_cancels_with_edeadlk() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        let l2 = b.lock(b"r", Mode::Ex, 0)?;
+        let l3 = b.lock(b"s", Mode::Pr, 0)?;
+        let _l4 = a.lock(b"s", Mode::Pr, 0)?;
+        b.convert(l3, Mode::Ex, 0)?;
+        b.take();
+        b.o.deadlock(l2, 0)?;
+        b.o.deadlock(l3, 0)?;
+        assert!(b.received(&[cast(l2, Status::Deadlock), cast(l3, Status::Deadlock)]));
+        assert_eq!(b.unlock(l2), Err(ENOENT));
+        assert!(b.granted(l3, Mode::Pr) && a.granted(l1, Mode::Pr));
+        Ok(())
+    }
+
+    /// The deadlock command on a lock with nothing pending leaves a mark: the lock's next
+    /// cancel completes with `-EDEADLK`. With `CANCEL` in its flags it leaves no mark.
+    #[test]
+    fn deadlock_mark_on_idle_lock() -> Result {
+        let ls = space()?;
+        let (a, b) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?);
+        let _l1 = a.lock(b"r", Mode::Pr, 0)?;
+        let l2 = b.lock(b"r", Mode::Pr, 0)?;
+        let l3 = b.lock(b"s", Mode::Pr, 0)?;
+        let _l4 = a.lock(b"s", Mode::Pr, 0)?;
+        b.take();
+        b.o.deadlock(l2, 0)?;
+        b.o.deadlock(l3, CANCEL)?;
+        assert!(b.received(&[]));
+        b.convert(l2, Mode::Ex, 0)?;
+        b.convert(l3, Mode::Ex, 0)?;
+        b.cancel(l2)?;
+        b.cancel(l3)?;
+        assert!(b.received(&[cast(l2, Status::Deadlock), cast(l3, Status::Cancel)]));
+        b.convert(l2, Mode::Ex, 0)?;
+        b.cancel(l2)?;
+        assert!(b.received(&[cast(l2, Status::Cancel)]));
+        Ok(())
+    }
+
+    /// A plain or forced unlock works in every state and only `-DLM_EUNLOCK` completes; the
+    /// waiters behind are granted.
+    #[test]
+    fn unlock_in_every_state() -> Result {
+        let ls = space()?;
+        let (a, b, c) = (Fake::new(&ls, 1)?, Fake::new(&ls, 2)?, Fake::new(&ls, 3)?);
+        for force in [0, FORCEUNLOCK] {
+            let l1 = a.lock(b"r", Mode::Pr, 0)?;
+            let l2 = b.lock(b"r", Mode::Pr, 0)?;
+            let l3 = c.lock(b"r", Mode::Ex, 0)?;
+            b.convert(l2, Mode::Ex, 0)?;
+            a.take();
+            b.take();
+            c.take();
+            c.unlock_flags(l3, force)?;
+            assert!(c.received(&[cast(l3, Status::Unlock)]));
+            b.unlock_flags(l2, force)?;
+            assert!(b.received(&[cast(l2, Status::Unlock)]));
+            a.unlock_flags(l1, force)?;
+            assert!(a.received(&[cast(l1, Status::Unlock)]));
+            assert_eq!(ls.lock_count(), 0);
+        }
+        let l4 = a.lock(b"s", Mode::Ex, 0)?;
+        let l5 = b.lock(b"s", Mode::Pr, 0)?;
+        a.unlock_flags(l4, FORCEUNLOCK)?;
+        assert!(b.received(&[cast(l5, Status::Granted)]));
+        assert!(a.received(&[
+            cast(l4, Status::Granted),
+            bast(l4, Mode::Pr),
+            cast(l4, Status::Unlock)
+        ]));
+        Ok(())
+    }
+
+    /// The owner pid is the caller's thread id at the last lock, convert or adopt; a convert
+    /// that fails its checks does not change it.
+    #[test]
+    fn owner_pid_recorded() -> Result {
+        let ls = space()?;
+        let a = Fake::new(&ls, 1)?;
+        let l1 = a.lock(b"r", Mode::Pr, 0)?;
+        assert_eq!(a.info(l1).ok_or(ENOENT)?.pid, a.pid());
+        let mut args = LockArgs {
+            mode: 9,
+            flags: CONVERT,
+            lkid: l1,
+            xid: 0,
+            cookies: a.cookies(),
+            lvb: lvb(0),
+            name: b"",
+            pid: 77,
+        };
+        assert_eq!(a.o.lock(&args), Err(EINVAL));
+        assert_eq!(a.info(l1).ok_or(ENOENT)?.pid, a.pid());
+        args.mode = Mode::Nl.as_raw();
+        a.o.lock(&args)?;
+        assert_eq!(a.info(l1).ok_or(ENOENT)?.pid, 77);
+        a.unlock(l1)?;
+        assert!(a.received(&[
+            cast(l1, Status::Granted),
+            cast(l1, Status::Granted),
+            Ev::Cast(l1, Status::Unlock, 0)
+        ]));
+        Ok(())
     }
 }

@@ -203,7 +203,7 @@ pub(crate) struct ResourceInner {
     /// The resource was removed from its table; users must look it up again.
     pub(crate) dead: bool,
     /// Callbacks decided but not yet pushed to their owners, oldest first.
-    outbox: KVec<Delivery>,
+    outbox: KVVec<Delivery>,
     /// A thread is pushing callbacks of this resource to owners.
     delivering: bool,
 }
@@ -222,7 +222,7 @@ impl ResourceInner {
             lvb_seq: 0,
             lvb_invalid: false,
             dead: false,
-            outbox: KVec::new(),
+            outbox: KVVec::new(),
             delivering: false,
         }
     }
@@ -415,7 +415,7 @@ impl ResourceInner {
             .push(Delivery { owner, callback }, GFP_KERNEL)
             .is_err()
         {
-            pr_warn_once!("rdlm: a lock callback was lost: out of memory\n");
+            pr_warn_once!("a lock callback was lost: out of memory\n");
         }
     }
 }
@@ -521,13 +521,12 @@ impl Resource {
 
             owner::deliver(&mut batch);
 
+            // The buffer is freed rather than kept: an idle resource then costs nothing for
+            // callbacks.
+            drop(batch);
             guard = self.inner.lock();
             if guard.outbox.is_empty() {
                 guard.delivering = false;
-                if guard.outbox.capacity() == 0 {
-                    // Keep the allocation for the next operation.
-                    guard.outbox = batch;
-                }
                 return guard.used == 0;
             }
         }

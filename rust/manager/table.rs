@@ -224,6 +224,7 @@ impl ResourceTable {
     }
 
     /// Returns the resource named `name`, if it exists.
+    #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) fn find(&self, name: &[u8]) -> Option<Arc<Resource>> {
         let padded = pad_name(name)?;
         let hash = name_hash(name);
@@ -238,6 +239,7 @@ impl ResourceTable {
         let Ok(shard) = self.shard(r.hash) else {
             return;
         };
+        // Lock order (see `manager.rs`): `Shard::inner`, then `Resource::inner`.
         let mut shard = shard.inner.lock();
         {
             let mut inner = r.inner.lock();
@@ -252,6 +254,7 @@ impl ResourceTable {
     }
 
     /// Returns the number of resources.
+    #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.inner.lock().len).sum()
     }
@@ -271,6 +274,7 @@ impl ResourceTable {
     }
 }
 
+/// KUnit tests (suite `rdlm_table`).
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 #[kunit_tests(rdlm_table)]
 mod tests {

@@ -30,7 +30,7 @@ use super::{
         Event,
         Owner, //
     },
-    resource::Queue,
+    resource::Queue, //
 };
 
 /// Returns a new, empty lockspace.
@@ -229,7 +229,7 @@ impl Fake {
 
     /// Takes every queued callback and returns whether they are exactly `want`, in order;
     /// prints both lists if not.
-    pub(crate) fn expect(&self, want: &[Ev]) -> bool {
+    pub(crate) fn received(&self, want: &[Ev]) -> bool {
         let got = self.take();
         let same =
             got.len() == want.len() && got.iter().zip(want.iter()).all(|(g, w)| ev_of(g) == *w);

@@ -77,7 +77,7 @@ FIXTURE_TEARDOWN(module)
 		load();
 }
 
-TEST_F(module, load_unload_cycles)
+TEST_F_TIMEOUT(module, load_unload_cycles, 300)
 {
 	struct dlm_device_version v;
 	int i, fd, minor;
