@@ -19,6 +19,7 @@ use crate::{
         copy_request,
         read_version, //
     },
+    errno,
     ffi,
     lockspace::Space,
     manager,
@@ -120,6 +121,11 @@ fn lock_args<'a>(a: &LockArgs<'a>, name: &'a [u8]) -> manager::LockArgs<'a> {
 
 impl SpaceFile {
     /// Carries out a `DLM_USER_LOCK` request; returns what `write()` returns.
+    ///
+    /// A new request over the module's limits (`max_locks_per_file`,
+    /// `max_locks_per_lockspace`) fails with `ENOLCK` before anything is created. The limits
+    /// are checked, not reserved: writers racing on one file or lockspace may pass them by
+    /// at most one lock each.
     fn lock(&self, a: &LockArgs<'_>) -> Result<usize> {
         // A conversion names its lock by id; the name bytes are not looked at.
         let name = if a.flags & manager::lkf::CONVERT != 0 {
@@ -127,6 +133,15 @@ impl SpaceFile {
         } else {
             a.name()?
         };
+        if a.flags & (manager::lkf::CONVERT | manager::lkf::ORPHAN) == 0 {
+            let per_file = *crate::module_parameters::max_locks_per_file.value();
+            let per_space = *crate::module_parameters::max_locks_per_lockspace.value();
+            if self.owner.lock_count() >= per_file as usize
+                || self.space.core.lock_count() >= per_space as usize
+            {
+                return Err(errno::enolck());
+            }
+        }
         let lkid = self.owner.lock(&lock_args(a, name))?;
         Ok(lkid as usize)
     }

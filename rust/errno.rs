@@ -17,3 +17,8 @@ fn from_positive(errno: u32) -> Error {
 pub(crate) fn ebade() -> Error {
     from_positive(bindings::EBADE)
 }
+
+/// `ENOLCK`: a lock request over the configured limit of locks.
+pub(crate) fn enolck() -> Error {
+    from_positive(bindings::ENOLCK)
+}

@@ -34,6 +34,16 @@ module! {
     authors: ["The rdlm developers"],
     description: "Distributed lock manager user interface, single node",
     license: "GPL",
+    params: {
+        max_locks_per_file: u32 {
+            default: 1048576,
+            description: "Most locks one open file of a lockspace device may hold",
+        },
+        max_locks_per_lockspace: u32 {
+            default: 4194304,
+            description: "Most locks one lockspace may hold",
+        },
+    },
 }
 
 /// File operations of the control device.

@@ -182,6 +182,8 @@ pub(crate) struct OwnerLocksInner {
     map: RBTree<u32, LockRef>,
     /// Sequence number of the next lock added.
     next_seq: u64,
+    /// Number of entries in `map`.
+    count: usize,
 }
 
 /// The callback queue of an owner, protected by [`Owner::events`].
@@ -260,6 +262,7 @@ impl Owner {
                     OwnerLocksInner {
                         map: RBTree::new(),
                         next_seq: 0,
+                        count: 0,
                     },
                     "Owner::locks"
                 ),
@@ -345,7 +348,12 @@ impl Owner {
         }
     }
 
-    /// Returns where lock `lkid` lives, if this owner holds it.
+    /// Returns the number of locks this owner holds (orphans adopted included).
+    pub(crate) fn lock_count(&self) -> usize {
+        self.locks.lock().count
+    }
+
+    /// Returns where lock `lkid` of this owner is, if the owner holds it.
     pub(crate) fn find_lock(&self, lkid: u32) -> Option<LockRef> {
         self.locks.lock().map.get(&lkid).cloned()
     }
@@ -370,21 +378,33 @@ impl Owner {
             },
         );
         let old = locks.map.insert(node);
+        if old.is_none() {
+            locks.count += 1;
+        }
         drop(locks);
         drop(old);
     }
 
     /// Forgets lock `lkid`, which has ended its life.
     pub(crate) fn forget_lock(&self, lkid: u32) {
-        let node = self.locks.lock().map.remove_node(&lkid);
+        let node = {
+            let mut locks = self.locks.lock();
+            let node = locks.map.remove_node(&lkid);
+            if node.is_some() {
+                locks.count -= 1;
+            }
+            node
+        };
         drop(node);
     }
 
     /// Takes all of the owner's locks and calls `f` on each, in the order the owner got them
     /// (or, if no memory is left for sorting, by lock id).
     pub(crate) fn take_locks(&self, mut f: impl FnMut(u32, &LockRef)) {
-        let map = mem::take(&mut self.locks.lock().map);
-        let n = map.iter().count();
+        let (map, n) = {
+            let mut locks = self.locks.lock();
+            (mem::take(&mut locks.map), mem::take(&mut locks.count))
+        };
         match KVVec::with_capacity(n, GFP_KERNEL) {
             Ok(mut sorted) => {
                 for (lkid, lr) in map.iter() {
