@@ -6,12 +6,15 @@
 #   make check             every test: format, clippy, both kernel flavours, all suites
 #   make modules           build rdlm.ko for FLAVOUR (fast or debug; default fast)
 #   make bootstrap         install the toolchain and build the test kernels (both)
+#   make fuzz, make stress long fuzz and stress runs on the debug flavour (INPUTS=N)
 #   make vm ARGS='...'     scripts/vm with arguments, see README.md
 #   make clean             remove build/
 
 FLAVOUR ?= fast
 
-.PHONY: all run check modules bootstrap vm clean fmt
+INPUTS ?= 1000000
+
+.PHONY: all run check modules bootstrap vm clean fmt fuzz stress
 
 all: modules
 
@@ -26,6 +29,12 @@ modules:
 
 bootstrap:
 	scripts/bootstrap
+
+fuzz:
+	scripts/soak fuzz $(INPUTS)
+
+stress:
+	scripts/soak stress $(INPUTS)
 
 vm:
 	scripts/vm $(ARGS)

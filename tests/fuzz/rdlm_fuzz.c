@@ -6,7 +6,10 @@
  * write length, short and hostile reads, polls, lockspaces created and removed under
  * load, files closed while another thread reads them, and workers killed in the middle.
  *
- *   rdlm_fuzz [-n inputs] [-p workers] [-s seed] [-t seconds]
+ *   rdlm_fuzz [-S] [-n inputs] [-p workers] [-s seed] [-t seconds]
+ *
+ * With -S it is a stress load instead: only well-formed lock, convert, unlock and cancel
+ * requests over many resources, with the same reads, closes, kills and lockspace churn.
  *
  * It checks that the kernel answers every input and stays usable: no worker may hang,
  * every lockspace must be removable at the end. Kernel reports (KASAN, lockdep, ...) are
@@ -45,6 +48,7 @@ struct stats {
 };
 
 static struct stats *stats;
+static int stress;
 
 static uint64_t next(struct worker *w)
 {
@@ -129,6 +133,45 @@ static int some_fd(struct worker *w)
 	return w->fd[i];
 }
 
+/* A well-formed request: a new lock, a conversion, an unlock or a cancel. */
+static void stress_request(struct worker *w, int fd)
+{
+	static const uint32_t flags[] = { 0, 0, 0, DLM_LKF_NOQUEUE, DLM_LKF_VALBLK,
+					  DLM_LKF_PERSISTENT, DLM_LKF_NOQUEUE | DLM_LKF_NOQUEUEBAST,
+					  DLM_LKF_ALTPR, DLM_LKF_HEADQUE, DLM_LKF_NOORDER };
+	static const uint32_t cflags[] = { 0, 0, DLM_LKF_QUECVT, DLM_LKF_CONVDEADLK,
+					   DLM_LKF_NODLCKWT, DLM_LKF_VALBLK, DLM_LKF_NOQUEUE,
+					   DLM_LKF_IVVALBLK };
+	union rdlm_req r;
+	unsigned int what = below(w, 10);
+	size_t n = 0;
+	long ret;
+
+	if (what < 4 || !w->nids) {
+		req_init(&r, DLM_USER_LOCK);
+		r.req.i.lock.flags = flags[below(w, sizeof(flags) / sizeof(flags[0]))];
+		n = snprintf((char *)r.req.i.lock.name, 16, "s%u", below(w, 500));
+		r.req.i.lock.namelen = n;
+	} else if (what < 7) {
+		req_init(&r, DLM_USER_LOCK);
+		r.req.i.lock.flags = DLM_LKF_CONVERT | cflags[below(w, sizeof(cflags) /
+								   sizeof(cflags[0]))];
+		r.req.i.lock.lkid = random_lkid(w);
+	} else {
+		req_init(&r, DLM_USER_UNLOCK);
+		r.req.i.lock.flags = below(w, 3) ? 0 : DLM_LKF_CANCEL;
+		r.req.i.lock.lkid = random_lkid(w);
+	}
+	r.req.i.lock.mode = below(w, 6);
+	r.req.i.lock.castaddr = (void *)0x4000;
+	r.req.i.lock.lksb = (void *)0x8000;
+	r.req.i.lock.bastaddr = below(w, 2) ? (void *)0x5000 : NULL;
+	ret = xwrite(fd, &r, sizeof(r.req) + n);
+	if (r.req.cmd == DLM_USER_LOCK && !(r.req.i.lock.flags & DLM_LKF_CONVERT))
+		remember(w, ret);
+	count(ret);
+}
+
 /* A request built field by field, then mutated. */
 static void fuzz_request(struct worker *w, int fd)
 {
@@ -140,6 +183,10 @@ static void fuzz_request(struct worker *w, int fd)
 	long ret;
 	int i;
 
+	if (stress) {
+		stress_request(w, fd);
+		return;
+	}
 	req_init(&r, cmds[below(w, sizeof(cmds) / sizeof(cmds[0]))]);
 	if (!below(w, 8))
 		r.req.is64bit = 0;
@@ -330,8 +377,10 @@ int main(int argc, char **argv)
 	union rdlm_req r;
 	int ctl;
 
-	while ((opt = getopt(argc, argv, "n:p:s:t:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "Sn:p:s:t:")) != -1) {
+		if (opt == 'S')
+			stress = 1;
+		else if (opt == 'n')
 			inputs = strtoul(optarg, NULL, 0);
 		else if (opt == 'p')
 			workers = atoi(optarg);
