@@ -15,6 +15,8 @@
 //! 2. The misc core's mutex (taken by `misc_register`, `misc_deregister`, and around
 //!    `open()` of a misc device).
 //! 3. `Space::openers`.
+//! 4. `Spaces::list` (`debugfs.rs`): taken under `Registry::inner` when a lockspace gets its
+//!    debugfs files, and alone otherwise.
 //!
 //! The device's `open()` runs under the misc core's mutex, so it must never take
 //! `Registry::inner`: it only touches its [`Space`].
@@ -24,6 +26,7 @@ use crate::{
         FileOps,
         Registration, //
     },
+    debugfs,
     device::SpaceDevice,
     manager,
     uapi, //
@@ -100,6 +103,8 @@ struct Entry {
     creations: u32,
     /// The `dlm_<name>` misc device.
     device: Pin<KBox<Registration<SpaceDevice>>>,
+    /// The lockspace's debugfs files.
+    debug: debugfs::SpaceFiles,
 }
 
 /// Every lockspace of the module.
@@ -110,15 +115,18 @@ pub(crate) struct Registry {
     inner: Mutex<KVec<Entry>>,
     /// File operations of the lockspace devices.
     fops: &'static FileOps,
+    /// The debugfs files.
+    debug: debugfs::Debug,
 }
 
 impl Registry {
     /// Creates an empty registry whose devices will use `fops`.
-    pub(crate) fn new(fops: &'static FileOps) -> impl PinInit<Self> {
-        pin_init!(Self {
+    pub(crate) fn new(fops: &'static FileOps) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             inner <- new_mutex!(KVec::new(), "Registry::inner"),
             fops,
-        })
+            debug: debugfs::Debug::new()?,
+        }? Error)
     }
 
     /// Creates the lockspace `name`, or joins it if it exists, and returns its device minor.
@@ -162,11 +170,13 @@ impl Registry {
         let device =
             Registration::register(&device_name, self.fops, SpaceDevice::new(space.clone()))?;
         let minor = device.minor();
+        let debug = self.debug.add(name, &space.core)?;
         spaces.push(
             Entry {
                 space,
                 creations: 1,
                 device,
+                debug,
             },
             GFP_KERNEL,
         )?;
@@ -201,8 +211,14 @@ impl Registry {
             spaces.remove(index)?
         };
         // Deregister first, so that no new file opens the lockspace.
-        let Entry { space, device, .. } = entry;
+        let Entry {
+            space,
+            device,
+            debug,
+            ..
+        } = entry;
         drop(device);
+        drop(debug);
         space.core.release_all();
         space.wait_for_openers();
         Ok(())

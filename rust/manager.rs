@@ -31,8 +31,10 @@
 //! released.
 
 mod blocking;
+mod check;
 mod grant;
 mod ids;
+mod inspect;
 mod lockspace;
 mod lvb;
 mod mode;
@@ -45,6 +47,10 @@ mod table;
 #[cfg(CONFIG_RDLM_KUNIT_TEST)]
 mod testing;
 
+pub(crate) use inspect::{
+    LockView,
+    ResourceView, //
+};
 pub(crate) use lockspace::Lockspace;
 pub(crate) use mode::lkf;
 pub(crate) use ops::{

@@ -20,6 +20,7 @@ use kernel::{
 
 mod chardev;
 mod control;
+mod debugfs;
 mod device;
 mod errno;
 mod ffi;

@@ -86,6 +86,36 @@ impl LockIdsInner {
         self.used
     }
 
+    /// Returns whether id `id` is in use.
+    pub(crate) fn is_used(&self, id: u32) -> bool {
+        let bit = id as usize;
+        self.leaf
+            .get(bit / BITS)
+            .is_some_and(|w| w & (1 << (bit % BITS)) != 0)
+    }
+
+    /// Returns the number of ids marked in use in the bitmap (id 0 not counted), and whether
+    /// the summary levels agree with the leaf level.
+    pub(crate) fn population(&self) -> (usize, bool) {
+        let ones: usize = self.leaf.iter().map(|w| w.count_ones() as usize).sum();
+        let full = |words: &KVVec<u64>, w: usize| word_full(words, w);
+        let mid_ok = (0..self.leaf.len().max(self.mid.len() * BITS)).all(|w| {
+            let bit = self
+                .mid
+                .get(w / BITS)
+                .is_some_and(|m| m & (1 << (w % BITS)) != 0);
+            bit == full(&self.leaf, w)
+        });
+        let top_ok = (0..self.mid.len().max(self.top.len() * BITS)).all(|v| {
+            let bit = self
+                .top
+                .get(v / BITS)
+                .is_some_and(|t| t & (1 << (v % BITS)) != 0);
+            bit == full(&self.mid, v)
+        });
+        (ones.saturating_sub(1), mid_ok && top_ok)
+    }
+
     /// Returns the lowest free id, which may lie beyond the bitmap's current end.
     fn lowest_free(&self) -> usize {
         let mut v = self.top.len() * BITS;

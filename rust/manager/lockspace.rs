@@ -101,6 +101,24 @@ impl Lockspace {
         self.orphans.lock().list.len()
     }
 
+    /// Returns a copy of the orphan list.
+    ///
+    /// # Errors
+    ///
+    /// - `ENOMEM` if the copy cannot be allocated.
+    pub(crate) fn orphans_snapshot(&self) -> Result<KVVec<Orphan>> {
+        let orphans = self.orphans.lock();
+        let mut copy = KVVec::with_capacity(orphans.list.len(), GFP_KERNEL)?;
+        for o in orphans.list.iter() {
+            let o = Orphan {
+                resource: o.resource.clone(),
+                ..*o
+            };
+            copy.push(o, GFP_KERNEL)?;
+        }
+        Ok(copy)
+    }
+
     /// Frees lock id `lkid`, and the resource if it became empty.
     pub(crate) fn end_of_life(&self, lkid: u32, resource: &Arc<Resource>, empty: bool) {
         self.ids.lock().free(lkid);

@@ -398,6 +398,11 @@ impl Owner {
         drop(node);
     }
 
+    /// Returns the number of locks the owner has recorded, counted entry by entry.
+    pub(crate) fn recorded_locks(&self) -> usize {
+        self.locks.lock().map.iter().count()
+    }
+
     /// Takes all of the owner's locks and calls `f` on each, in the order the owner got them
     /// (or, if no memory is left for sorting, by lock id).
     pub(crate) fn take_locks(&self, mut f: impl FnMut(u32, &LockRef)) {

@@ -21,11 +21,17 @@ use kernel::{
         Arc,
         Mutex,
         MutexGuard, //
+    },
+    time::{
+        ClockSource,
+        Monotonic, //
     }, //
 };
 
 use super::{
+    check::Report,
     mode::{
+        compatible,
         Mode,
         LVB_LEN,
         NAME_MAX, //
@@ -86,6 +92,8 @@ pub(crate) struct LockState {
     next: u32,
     /// The queue the lock is on, if any.
     pub(crate) queue: Option<Queue>,
+    /// When the lock was put on its queue (`ktime_get()` nanoseconds; debugging only).
+    pub(crate) queued_at: i64,
     /// Granted mode, if any.
     pub(crate) grmode: Option<Mode>,
     /// Requested mode while a request or conversion is pending.
@@ -118,6 +126,7 @@ impl LockState {
         prev: NIL,
         next: NIL,
         queue: None,
+        queued_at: 0,
         grmode: None,
         rqmode: None,
         highbast: Mode::Nl,
@@ -354,6 +363,7 @@ impl ResourceInner {
             l.prev = prev;
             l.next = next;
             l.queue = Some(q);
+            l.queued_at = Monotonic::ktime_get();
         }
         match self.lk_mut(prev) {
             Some(p) => p.next = i,
@@ -402,6 +412,115 @@ impl ResourceInner {
             l.queue = None;
             l.prev = NIL;
             l.next = NIL;
+        }
+    }
+
+    /// Returns the used slots, in slot order, with their slot numbers.
+    pub(crate) fn used_slots(&self) -> impl Iterator<Item = (u32, &LockState)> {
+        (0u32..).zip(self.slots.iter()).filter(|(_, l)| l.id != 0)
+    }
+
+    /// Checks the type's invariants (slab, free chain, queue links and the modes each queue
+    /// requires) and that the granted modes, converting locks included, are pairwise
+    /// compatible. Every fault found goes to `report`.
+    pub(crate) fn check_structure(&self, report: &mut Report<'_>) {
+        let n = self.slots.len();
+        let faults = report.failures();
+
+        let mut free = 0usize;
+        let mut i = self.free;
+        while i != NIL {
+            if free >= n || i as usize >= n {
+                report.fail(format_args!("free chain runs off the slab or loops"));
+                break;
+            }
+            let l = self.lk(i);
+            if l.id != 0 || l.queue.is_some() || l.owner.is_some() {
+                report.fail(format_args!("slot {i} is on the free chain but in use"));
+            }
+            free += 1;
+            i = l.next;
+        }
+        let used = self.slots.iter().filter(|l| l.id != 0).count();
+        if used != self.used as usize || used + free != n {
+            report.fail(format_args!(
+                "{} slots: {used} used (counted {}), {free} free",
+                n, self.used
+            ));
+        }
+        if self.dead && used != 0 {
+            report.fail(format_args!("dead resource holds {used} locks"));
+        }
+
+        for q in [Queue::Grant, Queue::Convert, Queue::Wait] {
+            let mut count = 0usize;
+            let mut prev = NIL;
+            let mut i = self.first(q);
+            while i != NIL {
+                if count >= n || i as usize >= n {
+                    report.fail(format_args!("{q:?} queue runs off the slab or loops"));
+                    break;
+                }
+                let l = self.lk(i);
+                if l.id == 0 || l.queue != Some(q) || l.prev != prev {
+                    report.fail(format_args!("{q:?} queue: slot {i} is badly linked"));
+                }
+                let modes_ok = match q {
+                    Queue::Grant => l.grmode.is_some() && l.rqmode.is_none(),
+                    Queue::Convert => l.grmode.is_some() && l.rqmode.is_some(),
+                    Queue::Wait => l.grmode.is_none() && l.rqmode.is_some(),
+                };
+                if !modes_ok {
+                    report.fail(format_args!(
+                        "{q:?} queue: lock {:x} has modes {:?}/{:?}",
+                        l.id, l.grmode, l.rqmode
+                    ));
+                }
+                count += 1;
+                prev = i;
+                i = l.next;
+            }
+            if self.ends(q).tail != prev {
+                report.fail(format_args!("{q:?} queue: tail is not the last slot"));
+            }
+            let on_q = self
+                .slots
+                .iter()
+                .filter(|l| l.id != 0 && l.queue == Some(q))
+                .count();
+            if on_q != count {
+                report.fail(format_args!(
+                    "{q:?} queue: {count} slots linked, {on_q} slots say they are on it"
+                ));
+            }
+        }
+        for (_, l) in self.used_slots() {
+            if l.queue.is_none() && (l.owner.is_some() || l.grmode.is_some()) {
+                report.fail(format_args!("lock {:x} is on no queue", l.id));
+            }
+        }
+        if report.failures() != faults {
+            // The queues cannot be walked safely.
+            return;
+        }
+
+        let mut held = [0usize; 6];
+        for i in Iterator::chain(self.iter(Queue::Grant), self.iter(Queue::Convert)) {
+            if let Some(m) = self.lk(i).grmode {
+                if let Some(h) = held.get_mut(usize::from(m.as_raw())) {
+                    *h += 1;
+                }
+            }
+        }
+        for a in 0..held.len() {
+            for b in a..held.len() {
+                let (ha, hb) = (held[a], held[b]);
+                let both = if a == b { ha >= 2 } else { ha >= 1 && hb >= 1 };
+                let (ma, mb) = (Mode::from_raw(a as u8), Mode::from_raw(b as u8));
+                if both && !compatible(ma, mb) {
+                    report.fail(format_args!("granted modes {ma:?} and {mb:?} conflict"));
+                }
+            }
         }
     }
 
@@ -477,6 +596,13 @@ impl Resource {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Returns the name as its creator gave it.
+    pub(crate) fn name(&self) -> &[u8] {
+        self.name
+            .get(..usize::from(self.name_len))
+            .unwrap_or(&self.name)
     }
 
     /// Returns whether the resource is named `padded` once both are zero-padded: the lookup

@@ -12,6 +12,7 @@
 //! zero bytes so that such names also hash alike.
 
 use kernel::{
+    alloc::AllocError,
     new_mutex,
     prelude::*,
     sync::{
@@ -20,9 +21,12 @@ use kernel::{
     }, //
 };
 
-use super::resource::{
-    pad_name,
-    Resource, //
+use super::{
+    check::Report,
+    resource::{
+        pad_name,
+        Resource, //
+    }, //
 };
 
 /// Number of shards: a power of two.
@@ -257,6 +261,56 @@ impl ResourceTable {
     #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.inner.lock().len).sum()
+    }
+
+    /// Calls `f` on every resource, one shard at a time, outside the shard lock; stops at the
+    /// first error `f` returns. Resources added or removed meanwhile may be seen or not.
+    ///
+    /// # Errors
+    ///
+    /// - `ENOMEM` if a shard's resources cannot be copied; or what `f` returns.
+    pub(crate) fn for_each<E: From<AllocError>>(
+        &self,
+        mut f: impl FnMut(&Arc<Resource>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E> {
+        for shard in self.shards.iter() {
+            let copy = {
+                let inner = shard.inner.lock();
+                let mut copy = KVVec::with_capacity(inner.len, GFP_KERNEL)?;
+                for r in inner.buckets.iter().flatten() {
+                    copy.push(r.clone(), GFP_KERNEL)?;
+                }
+                copy
+            };
+            for r in copy.iter() {
+                f(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every shard's count and that each resource sits in its own shard, and returns
+    /// the number of resources.
+    pub(crate) fn check(&self, report: &mut Report<'_>) -> usize {
+        let mut total = 0;
+        for (k, shard) in self.shards.iter().enumerate() {
+            let inner = shard.inner.lock();
+            let mut n = 0;
+            for r in inner.buckets.iter().flatten() {
+                n += 1;
+                if r.hash as usize % SHARDS != k {
+                    report.fail(format_args!("a resource sits in the wrong shard"));
+                }
+            }
+            if n != inner.len {
+                report.fail(format_args!(
+                    "shard {k} counts {} resources, holds {n}",
+                    inner.len
+                ));
+            }
+            total += n;
+        }
+        total
     }
 
     /// Takes every resource out of the table, calling `f` on each outside the shard lock.

@@ -374,7 +374,7 @@ TEST_F_TIMEOUT(ls, create_use_and_remove_many_times, 300)
 	int i;
 
 	ls_dev_path(dev, sizeof(dev), LS_OTHER);
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 40; i++) {
 		struct party p;
 		uint32_t id;
 		int m, fd;
@@ -390,7 +390,7 @@ TEST_F_TIMEOUT(ls, create_use_and_remove_many_times, 300)
 		close(fd);
 		ASSERT_EQ(0, ctl_remove(self->f.ctl, m, 0));
 	}
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 60; i++) {
 		int m;
 
 		ASSERT_CREATED(m, self->f.ctl, LS_OTHER, DLM_LSFL_NEWEXCL);
