@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline uint64_t now_ns(void)
@@ -33,27 +34,62 @@ struct timing {
 	uint64_t *d; /* their durations */
 	uint64_t total; /* all operations' time, partial batches included */
 	long ops;
+	/*
+	 * The side-by-side floor: if @ref is set, tm_ref() runs it just before each batch
+	 * (REF_CYCLES null cycles of four system calls) and the batch is also recorded as
+	 * a multiple of that floor, for the same number of system calls (@sc per operation).
+	 * The host's load changes the guest's speed by up to a factor of two over seconds;
+	 * a floor measured a few microseconds earlier shares the regime, so the ratio holds.
+	 */
+	uint64_t (*ref)(void);
+	int sc;
+	uint64_t ref_dt; /* the floor batch run just before the current batch */
+	uint64_t *r; /* per batch: that floor batch */
+	double *x; /* per batch: time per operation / floor time for @sc system calls */
 };
+
+#define REF_CYCLES 10
 
 static inline void tm_init(struct timing *t, long ops, long per)
 {
+	memset(t, 0, sizeof(*t));
 	t->per = per > 0 ? per : 1;
 	t->cap = ops / t->per + 1;
 	t->d = calloc(t->cap, sizeof(*t->d));
-	t->n = 0;
-	t->total = 0;
-	t->ops = 0;
-	if (!t->d) {
+	t->r = calloc(t->cap, sizeof(*t->r));
+	t->x = calloc(t->cap, sizeof(*t->x));
+	if (!t->d || !t->r || !t->x) {
 		fprintf(stderr, "dlm_bench: out of memory\n");
 		exit(1);
 	}
 }
 
+/* Also measure each batch against a side-by-side floor: @ref, for @sc calls per op. */
+static inline void tm_set_ref(struct timing *t, uint64_t (*ref)(void), int sc)
+{
+	t->ref = ref;
+	t->sc = sc;
+}
+
+/* Runs the floor batch that goes with the next batch, if any. */
+static inline void tm_ref(struct timing *t)
+{
+	if (t->ref)
+		t->ref_dt = t->ref();
+}
+
 /* Records a batch of @ops operations that took @dt ns. */
 static inline void tm_add(struct timing *t, uint64_t dt, long ops)
 {
-	if (ops == t->per && t->n < t->cap)
-		t->d[t->n++] = dt;
+	if (ops == t->per && t->n < t->cap) {
+		t->d[t->n] = dt;
+		if (t->ref && t->ref_dt) {
+			t->r[t->n] = t->ref_dt;
+			t->x[t->n] = ((double)dt / ops) /
+				     ((double)t->ref_dt / REF_CYCLES / 4 * t->sc);
+		}
+		t->n++;
+	}
 	t->total += dt;
 	t->ops += ops;
 }
@@ -61,6 +97,13 @@ static inline void tm_add(struct timing *t, uint64_t dt, long ops)
 static int tm_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int tm_cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -77,19 +120,34 @@ static inline double tm_quantile(struct timing *t, double q)
 	return (double)t->d[i] / t->per;
 }
 
-/* "ns=MEDIAN mean_ns=MEAN q1_ns=Q1 q3_ns=Q3 batches=N per=PER" into @buf. */
+/*
+ * "ns=MEDIAN mean_ns=MEAN q1_ns=Q1 q3_ns=Q3 batches=N per=PER", and with a side-by-side
+ * floor " floor_ns=F x=X": the median floor batch per four calls, and the median of the
+ * batches' multiples of their floors.
+ */
 static inline const char *tm_str(struct timing *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "ns=%.1f mean_ns=%.1f q1_ns=%.1f q3_ns=%.1f batches=%ld per=%ld",
-		 tm_quantile(t, 0.5), t->ops ? (double)t->total / t->ops : 0.0,
-		 tm_quantile(t, 0.25), tm_quantile(t, 0.75), t->n, t->per);
+	int n = snprintf(buf, len, "ns=%.1f mean_ns=%.1f q1_ns=%.1f q3_ns=%.1f batches=%ld per=%ld",
+			 tm_quantile(t, 0.5), t->ops ? (double)t->total / t->ops : 0.0,
+			 tm_quantile(t, 0.25), tm_quantile(t, 0.75), t->n, t->per);
+
+	if (t->ref && t->n && n > 0 && (size_t)n < len) {
+		qsort(t->r, t->n, sizeof(*t->r), tm_cmp);
+		qsort(t->x, t->n, sizeof(*t->x), tm_cmpd);
+		snprintf(buf + n, len - n, " floor_ns=%.1f x=%.3f",
+			 (double)t->r[t->n / 2] / REF_CYCLES, t->x[t->n / 2]);
+	}
 	return buf;
 }
 
 static inline void tm_free(struct timing *t)
 {
 	free(t->d);
+	free(t->r);
+	free(t->x);
 	t->d = NULL;
+	t->r = NULL;
+	t->x = NULL;
 }
 
 /*

@@ -55,6 +55,7 @@ int libdlm_cycles(const char *ls, const char *name, long warmup, long ops, struc
 			goto fail;
 	for (i = 0; i < ops; i += b) {
 		b = ops - i < t->per ? ops - i : t->per;
+		tm_ref(t);
 		t0 = now_ns();
 		for (j = 0; j < b; j++)
 			if (one_cycle(h, name, namelen))

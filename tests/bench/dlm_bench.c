@@ -241,6 +241,41 @@ static void report(const char *test, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* /dev/null and /dev/zero, for the floor. */
+static int null_fd = -1, zero_fd = -1;
+
+static void floor_open(void)
+{
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (zero_fd < 0)
+		zero_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || zero_fd < 0)
+		die("open /dev/null or /dev/zero: %s", strerror(errno));
+}
+
+/* One null cycle: the four system calls of a lock + unlock cycle, doing nothing. */
+static inline void floor_cycle(void)
+{
+	static union req q;
+	static union res s;
+
+	if (write(null_fd, &q, 125) != 125 || read(zero_fd, &s, sizeof(s)) != sizeof(s) ||
+	    write(null_fd, &q, 120) != 120 || read(zero_fd, &s, sizeof(s)) != sizeof(s))
+		die("null syscalls failed");
+}
+
+/* The side-by-side floor of struct timing: REF_CYCLES null cycles, timed. */
+static uint64_t floor_ref(void)
+{
+	uint64_t t0 = now_ns();
+	int i;
+
+	for (i = 0; i < REF_CYCLES; i++)
+		floor_cycle();
+	return now_ns() - t0;
+}
+
 /* Operations per timed batch: a few hundred microseconds of work under TCG. */
 #define FLOOR_PER 50
 #define CYCLE_PER 10
@@ -249,36 +284,24 @@ static void report(const char *test, const char *fmt, ...)
 
 static void test_floor(long ops)
 {
-	int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY);
 	struct timing t;
-	union req q;
-	union res s;
 	uint64_t t0;
 	long i, j, b;
-	char buf[160];
+	char buf[200];
 
-	if (null < 0 || zero < 0)
-		die("open /dev/null or /dev/zero: %s", strerror(errno));
+	floor_open();
 	tm_init(&t, ops, FLOOR_PER);
-	req_lock(&q, DLM_LOCK_EX, 0, 0, "cycle", 5);
-	for (i = 0; i < ops / 10 + 1; i++) {
-		if (write(null, &q, 125) != 125 || read(zero, &s, sizeof(s)) != sizeof(s))
-			die("null syscalls failed");
-	}
+	for (i = 0; i < ops / 10 + 1; i++)
+		floor_cycle();
 	for (i = 0; i < ops; i += b) {
 		b = ops - i < t.per ? ops - i : t.per;
 		t0 = now_ns();
-		for (j = 0; j < b; j++) {
-			if (write(null, &q, 125) != 125 || read(zero, &s, sizeof(s)) != sizeof(s) ||
-			    write(null, &q, 120) != 120 || read(zero, &s, sizeof(s)) != sizeof(s))
-				die("null syscalls failed");
-		}
+		for (j = 0; j < b; j++)
+			floor_cycle();
 		tm_add(&t, now_ns() - t0, b);
 	}
 	report("floor", "ops=%ld %s", ops, tm_str(&t, buf, sizeof(buf)));
 	tm_free(&t);
-	close(null);
-	close(zero);
 }
 
 static void test_cycle(long ops)
@@ -287,14 +310,17 @@ static void test_cycle(long ops)
 	struct ls ls;
 	uint64_t t0;
 	long i, j, b;
-	char buf[160];
+	char buf[200];
 
+	floor_open();
 	tm_init(&t, ops, CYCLE_PER);
+	tm_set_ref(&t, floor_ref, 4);
 	ls_create(&ls, "bench");
 	for (i = 0; i < ops / 10 + 1; i++)
 		unlock(ls.fd, lock_new(ls.fd, DLM_LOCK_EX, "cycle", 5));
 	for (i = 0; i < ops; i += b) {
 		b = ops - i < t.per ? ops - i : t.per;
+		tm_ref(&t);
 		t0 = now_ns();
 		for (j = 0; j < b; j++)
 			unlock(ls.fd, lock_new(ls.fd, DLM_LOCK_EX, "cycle", 5));
@@ -309,10 +335,12 @@ static void test_libdlm(long ops)
 {
 	struct timing t;
 	struct ls ls;
-	char buf[160];
+	char buf[200];
 	int ret;
 
+	floor_open();
 	tm_init(&t, ops, CYCLE_PER);
+	tm_set_ref(&t, floor_ref, 4);
 	ls_create(&ls, "bench");
 	ret = libdlm_cycles("bench", "cycle", ops / 10 + 1, ops, &t);
 	ls_remove(&ls);
@@ -408,8 +436,29 @@ static void pp_child(struct pp_shared *sh, const char *path, long ops, int notif
 	}
 }
 
+/* Adds @pid's voluntary and involuntary context switches so far to @v and @nv. */
+static void ctxt_switches(pid_t pid, long *v, long *nv)
+{
+	char path[64], line[128];
+	long x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &x) == 1)
+			*v += x;
+		else if (sscanf(line, "nonvoluntary_ctxt_switches: %ld", &x) == 1)
+			*nv += x;
+	}
+	fclose(f);
+}
+
 static void test_pingpong(int procs, long ops, int onecpu)
 {
+	long v0 = 0, nv0 = 0, v1 = 0, nv1 = 0, c0, c1;
 	struct pp_shared *sh;
 	struct timing t;
 	struct ls ls;
@@ -451,12 +500,26 @@ static void test_pingpong(int procs, long ops, int onecpu)
 		usleep(1000);
 	if (i == 10000)
 		die("ping-pong processes did not get ready");
+	for (i = 0; i < procs; i++)
+		ctxt_switches(pids[i], &v0, &nv0);
+	c0 = __atomic_load_n(&sh->count, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	ret = poll(&pfd, 1, 600 * 1000);
 	if (ret == 1 && read(p[0], &c, 1) != 1)
 		c = 0;
+	/* Stop them all, then count their context switches per handoff. */
+	for (i = 0; i < procs; i++)
+		kill(pids[i], SIGSTOP);
+	for (i = 0; i < procs; i++) {
+		int st;
+
+		waitpid(pids[i], &st, WUNTRACED);
+	}
+	c1 = __atomic_load_n(&sh->count, __ATOMIC_SEQ_CST);
+	for (i = 0; i < procs; i++)
+		ctxt_switches(pids[i], &v1, &nv1);
 	for (i = 0; i < procs; i++)
 		kill(pids[i], SIGKILL);
 	for (i = 0; i < procs; i++)
@@ -470,9 +533,12 @@ static void test_pingpong(int procs, long ops, int onecpu)
 	tm_init(&t, ops, HANDOFF_PER);
 	for (i = 0; i < ops / HANDOFF_PER; i++)
 		tm_add(&t, sh->stamp[i + 1] - sh->stamp[i], HANDOFF_PER);
-	report("pingpong", "procs=%d cpus=%s ops=%ld %s rate=%.0f stale_basts=%ld", procs,
+	report("pingpong",
+	       "procs=%d cpus=%s ops=%ld %s rate=%.0f stale_basts=%ld vcsw=%.2f nvcsw=%.2f", procs,
 	       onecpu ? "1" : "smp", ops, tm_str(&t, buf, sizeof(buf)),
-	       ops * 1e9 / (sh->t1 - sh->t0), sh->stale_basts);
+	       ops * 1e9 / (sh->t1 - sh->t0), sh->stale_basts,
+	       c1 > c0 ? (double)(v1 - v0) / (c1 - c0) : 0.0,
+	       c1 > c0 ? (double)(nv1 - nv0) / (c1 - c0) : 0.0);
 	tm_free(&t);
 	munmap(sh, shlen);
 }
@@ -597,7 +663,7 @@ static void test_scale(long n, long cycles)
 	struct timing tl, tu, tc;
 	uint64_t t0, t5;
 	long b, m;
-	char bl[160], bu[160], bc[160];
+	char bl[200], bu[200], bc[200];
 	long long slab_d, kern_d, free_d, vm_d, ret_d, obj_d = 0;
 	long i;
 	int j, k;
@@ -619,11 +685,16 @@ static void test_scale(long n, long cycles)
 	}
 	slabinfo(&before_si);
 	meminfo(&m0);
+	floor_open();
 	tm_init(&tl, n, LOCK_PER);
 	tm_init(&tu, n, LOCK_PER);
 	tm_init(&tc, cycles, CYCLE_PER);
+	tm_set_ref(&tl, floor_ref, 2);
+	tm_set_ref(&tu, floor_ref, 2);
+	tm_set_ref(&tc, floor_ref, 4);
 	for (i = 0; i < n; i += b) {
 		b = n - i < tl.per ? n - i : tl.per;
+		tm_ref(&tl);
 		t0 = now_ns();
 		for (m = i; m < i + b; m++) {
 			name_next(name);
@@ -635,6 +706,7 @@ static void test_scale(long n, long cycles)
 	slabinfo(&after_si);
 	for (i = 0; i < cycles; i += b) {
 		b = cycles - i < tc.per ? cycles - i : tc.per;
+		tm_ref(&tc);
 		t0 = now_ns();
 		for (m = 0; m < b; m++)
 			unlock(ls.fd, lock_new(ls.fd, DLM_LOCK_EX, "cycle", 5));
@@ -642,6 +714,7 @@ static void test_scale(long n, long cycles)
 	}
 	for (i = 0; i < n; i += b) {
 		b = n - i < tu.per ? n - i : tu.per;
+		tm_ref(&tu);
 		t0 = now_ns();
 		for (m = i; m < i + b; m++)
 			unlock(ls.fd, lkids[m]);

@@ -6,6 +6,7 @@
  *   difftest [options]
  *     --seeds N          random sequences (default 4)
  *     --first-seed S     first seed (default 1)
+ *     --seed-list S,...  these seeds instead
  *     --ops N            operations per random sequence (default 500)
  *     --no-scenarios     skip the scripted scenarios
  *     --only-scenarios   skip the random sequences
@@ -22,7 +23,7 @@
  *     --trace            print every op and its records as it runs (stderr)
  *     --only TEXT        only the scenarios whose name contains TEXT
  *     --avoid BUG,...    leave out the operations of known rdlm bugs (purge-live,
- *                        compat-name), on both DLMs, to look past them
+ *                        compat-name, adopt-namelen), on both DLMs, to look past them
  *
  * Each sequence runs in a fresh lockspace "difftest". A controller process commands one
  * worker process per simulated process (A, B, C) over pipes; each worker owns up to two
@@ -82,8 +83,8 @@ static int verbose, tracing;
  * Known rdlm bugs (reported, not deliberate) whose operations --avoid leaves out, on both
  * DLMs, so that a long run can look past them. Each is named in the run's summary.
  */
-static const char *const avoid_names[] = { "purge-live", "compat-name", NULL };
-enum { AV_PURGE_LIVE = 1, AV_COMPAT_NAME = 2 };
+static const char *const avoid_names[] = { "purge-live", "compat-name", "adopt-namelen", NULL };
+enum { AV_PURGE_LIVE = 1, AV_COMPAT_NAME = 2, AV_ADOPT_NAMELEN = 4 };
 static unsigned int avoid;
 static long avoided[8];
 
@@ -985,6 +986,13 @@ static void run_op(const struct op *o, struct rec *rec)
 			avoided[1]++;
 			break;
 		}
+		if (o->kind == OP_LOCK && (avoid & AV_ADOPT_NAMELEN) &&
+		    (flags & (DLM_LKF_CONVERT | DLM_LKF_ORPHAN)) == DLM_LKF_ORPHAN &&
+		    o->namelen > DLM_RESNAME_MAXLEN) {
+			rec->ret = strdup("avoided (--avoid adopt-namelen)");
+			avoided[2]++;
+			break;
+		}
 		if (o->kind == OP_LOCK) {
 			cmd = DLM_USER_LOCK;
 			if (flags & DLM_LKF_CONVERT) {
@@ -1064,8 +1072,18 @@ static void run_op(const struct op *o, struct rec *rec)
 		len = build_lock_req(c.buf, o, cmd, fs ? mode_fs : mode, flags,
 				     fs ? lkid_fs : lkid, nodeid, pid);
 		if (fs && synth) {
-			r.ret = -1;
-			r.err = synth;
+			/*
+			 * The twin of a request rdlm refuses with EINVAL before anything else:
+			 * the same request without a castaddr, which fs/dlm refuses at once
+			 * too, but only after marking the file compat if it is a compat one.
+			 */
+			struct op t = *o;
+
+			t.ckzero |= CK_CASTADDR;
+			t.namebytes = t.namelen > 64 ? t.namebytes : t.namelen;
+			c.type = W_WRITE;
+			c.len = build_lock_req(c.buf, &t, cmd, mode, flags, lkid, nodeid, pid);
+			worker_call(p, &c, &r);
 		} else {
 			c.type = W_WRITE;
 			c.len = len;
@@ -1460,9 +1478,14 @@ static const char *strip_lvbs(const char *cbs)
 			}
 			continue;
 		}
-		if (!strncmp(cbs, " n=104", 6) || !strncmp(cbs, " n=84", 5)) {
-			n += snprintf(out + n, sizeof(out) - n, cbs[4] == '1' ? " n=72" : " n=52");
-			cbs += cbs[4] == '1' ? 6 : 5;
+		if (!strncmp(cbs, " n=104", 6)) {
+			n += snprintf(out + n, sizeof(out) - n, " n=72");
+			cbs += 6;
+			continue;
+		}
+		if (!strncmp(cbs, " n=84", 5)) {
+			n += snprintf(out + n, sizeof(out) - n, " n=52");
+			cbs += 5;
 			continue;
 		}
 		out[n++] = *cbs++;
@@ -1847,7 +1870,7 @@ int main(int argc, char **argv)
 	uint64_t first_seed = 1;
 	double reduce_time = 60, t0 = now();
 	struct seq *cases = NULL, *sc = NULL;
-	const char *only = NULL;
+	const char *only = NULL, *seed_list = NULL;
 	int ncases = 0, nsc = 0, i, failed = 0, reduced = 0, testno = 0;
 	long total_rules[NRULES] = { 0 }, ops_compared = 0, ops_total = 0;
 
@@ -1877,6 +1900,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--to-rdlm") && v) {
 			to_rdlm = v;
+			i++;
+		} else if (!strcmp(a, "--seed-list") && v) {
+			seed_list = v;
 			i++;
 		} else if (!strcmp(a, "--no-scenarios")) {
 			scen = 0;
@@ -1926,12 +1952,29 @@ int main(int argc, char **argv)
 				sc[k++] = sc[i];
 		nsc = k;
 	}
+	if (seed_list) {
+		const char *q = seed_list;
+
+		for (nseeds = 1; *q; q++)
+			nseeds += *q == ',';
+	}
 	ncases = nsc + (rnd ? nseeds : 0);
 	cases = calloc(ncases ? ncases : 1, sizeof(*cases));
 	for (i = 0; i < nsc; i++)
 		cases[i] = sc[i];
-	for (i = 0; rnd && i < nseeds; i++)
-		gen_random(&cases[nsc + i], first_seed + i, nops);
+	for (i = 0; rnd && i < nseeds; i++) {
+		uint64_t seed = first_seed + i;
+
+		if (seed_list) {
+			const char *q = seed_list;
+			int k;
+
+			for (k = 0; k < i; k++)
+				q = strchr(q, ',') + 1;
+			seed = strtoull(q, NULL, 0);
+		}
+		gen_random(&cases[nsc + i], seed, nops);
+	}
 
 	printf("TAP version 13\n1..%d\n", ncases);
 	R.ctl = -1;
@@ -2008,8 +2051,22 @@ int main(int argc, char **argv)
 
 					if (!verbose)
 						cut.n = v.first < s->n ? v.first + 1 : s->n;
-					printf("#   not reduced; the sequence cut at the difference:\n");
-					print_sequence(&cut, &ta[i], &tb[i], &v);
+					printf("#   not reduced (--max-reduce); the records at the difference "
+					       "(rerun with --seed-list and --reduce-time for the sequence):\n");
+					if (verbose || s->n < 60) {
+						print_sequence(&cut, &ta[i], &tb[i], &v);
+					} else if (v.first < ta[i].n && v.first < tb[i].n) {
+						char d[400];
+
+						if (v.first < s->n)
+							op_describe(&s->ops[v.first], d, sizeof(d));
+						else
+							snprintf(d, sizeof(d), "%s", ta[i].r[v.first].label ?
+								 ta[i].r[v.first].label : "end");
+						printf("#   %3d %s\n", v.first, d);
+						print_rec_line("rdlm:   ", &ta[i].r[v.first]);
+						print_rec_line("fs/dlm: ", &tb[i].r[v.first]);
+					}
 				}
 			}
 			free(rs.s);
