@@ -117,7 +117,7 @@ FIXTURE_TEARDOWN(limits)
 	wait_for(CONTROL_PATH);
 }
 
-TEST_F(limits, per_file_and_per_lockspace_limits_give_enolck)
+TEST_F_TIMEOUT(limits, per_file_and_per_lockspace_limits_give_enolck, 300)
 {
 	int a = open("/dev/misc/dlm_lim", O_RDWR), b = open("/dev/misc/dlm_lim", O_RDWR);
 	long ids[4], id, extra;
