@@ -5,7 +5,7 @@
 //! For every lockspace `<ls>`, `/sys/kernel/debug/dlm/` gets the files `fs/dlm` offers and
 //! `dlm_tool lockdump` and `lockdebug` read: `<ls>` (resources and their queues, for
 //! people), `<ls>_locks` (one line per lock), `<ls>_all` (resources, value blocks and
-//! locks), and `<ls>_waiters` and `<ls>_toss`, which are always empty on a single node.
+//! locks), and `<ls>_waiters` and `<ls>_toss`, which are always empty.
 //! Writing `check` to `/sys/kernel/debug/rdlm/check` checks every lockspace's invariants.
 //! The formats are described in `Documentation/rdlm/debugfs.rst`.
 //!
@@ -392,8 +392,8 @@ fn show_nothing(_ls: &Arc<manager::Lockspace>, _f: &mut fmt::Formatter<'_>) -> f
     Ok(())
 }
 
-/// `<ls>_toss`: empty. A resource is freed with its last lock, never kept unused; `fs/dlm`
-/// prints its header only above a tossed resource.
+/// `<ls>_toss`: empty. The empty resources rdlm keeps cached are not listed; `fs/dlm`
+/// prints its header only above an inactive resource.
 fn show_toss(_ls: &Arc<manager::Lockspace>, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }

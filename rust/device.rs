@@ -19,7 +19,6 @@ use crate::{
         copy_request,
         read_version, //
     },
-    errno,
     ffi,
     lockspace::Space,
     manager,
@@ -116,6 +115,10 @@ fn lock_args<'a>(a: &LockArgs<'a>, name: &'a [u8]) -> manager::LockArgs<'a> {
         lvb: a.lvb,
         name,
         pid: ffi::current_tid(),
+        limits: manager::Limits {
+            per_owner: *crate::module_parameters::max_locks_per_file.value() as usize,
+            per_lockspace: *crate::module_parameters::max_locks_per_lockspace.value() as usize,
+        },
     }
 }
 
@@ -123,25 +126,21 @@ impl SpaceFile {
     /// Carries out a `DLM_USER_LOCK` request; returns what `write()` returns.
     ///
     /// A new request over the module's limits (`max_locks_per_file`,
-    /// `max_locks_per_lockspace`) fails with `ENOLCK` before anything is created. The limits
-    /// are checked, not reserved: writers racing on one file or lockspace may pass them by
-    /// at most one lock each.
+    /// `max_locks_per_lockspace`) fails with `ENOLCK`, and nothing is created; the lock core
+    /// checks them as it gives out the lock id, so racing writers cannot pass them.
     fn lock(&self, a: &LockArgs<'_>) -> Result<usize> {
+        let flags = a.flags;
         // A conversion names its lock by id; the name bytes are not looked at.
-        let name = if a.flags & manager::lkf::CONVERT != 0 {
+        let name = if flags & manager::lkf::CONVERT != 0 {
             &[][..]
+        } else if flags & manager::lkf::ORPHAN != 0 && usize::from(a.namelen) > uapi::RESNAME_MAXLEN
+        {
+            // No resource has so long a name: after the core's own checks the adoption
+            // finds no orphan (`ENOENT`), as in `fs/dlm`, which compares lengths first.
+            &OVERLONG_NAME[..]
         } else {
             a.name()?
         };
-        if a.flags & (manager::lkf::CONVERT | manager::lkf::ORPHAN) == 0 {
-            let per_file = *crate::module_parameters::max_locks_per_file.value();
-            let per_space = *crate::module_parameters::max_locks_per_lockspace.value();
-            if self.owner.lock_count() >= per_file as usize
-                || self.space.core.lock_count() >= per_space as usize
-            {
-                return Err(errno::enolck());
-            }
-        }
         let lkid = self.owner.lock(&lock_args(a, name))?;
         Ok(lkid as usize)
     }
@@ -220,6 +219,9 @@ impl SpaceFile {
 }
 
 /// The largest result: a native result followed by an LVB.
+/// A name one byte longer than any resource name, for adoptions whose `namelen` is.
+static OVERLONG_NAME: [u8; uapi::RESNAME_MAXLEN + 1] = [0; uapi::RESNAME_MAXLEN + 1];
+
 const RESULT_MAX: usize = size_of::<uapi::LockResult>() + uapi::USER_LVB_LEN;
 
 impl OpenFile for SpaceFile {

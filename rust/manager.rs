@@ -18,23 +18,25 @@
 //! Taken in this order, never the other way round (also in `Documentation/rdlm/core.rst`):
 //!
 //! 1. `Shard::inner`: one shard of a lockspace's resource table. Taken alone to find or
-//!    create a resource, and first when removing a resource that has become empty.
-//! 2. `Resource::inner`: one resource, its queues, its locks and its callback buffer.
-//!    Never two at once.
-//! 3. Leaf locks, each taken only while no other lock of the core is held:
-//!    `Lockspace::ids` (lock-id bitmap), `Lockspace::orphans` (orphan list),
-//!    `Owner::locks` (an owner's lock ids) and `Owner::events` (an owner's callback queue).
+//!    create a resource, and first when caching a resource that has become empty (the
+//!    resource it evicts is then locked under it).
+//! 2. `Resource::inner`: one resource, its queues and its locks. Never two at once.
+//! 3. `Lockspace::locks` (the lock table: lock ids, where each lock lives, each owner's
+//!    locks) and `Owner::events` (an owner's callback queue): taken alone or under
+//!    `Resource::inner`, never together. A lock's table entry changes with its slot, and a
+//!    callback is queued to its owner as it is decided.
+//! 4. `Lockspace::orphans` (orphan list): taken only while no other lock of the core is
+//!    held.
 //!
 //! All of them are mutexes: the core runs in process context only (`write()`, `read()`,
 //! `poll()`, `release()`), so it may allocate under them, and it takes no spinlock.
-//! Callbacks are decided under `Resource::inner` and pushed to the owners after it is
-//! released.
 
 mod blocking;
 mod check;
 mod grant;
 mod ids;
 mod inspect;
+mod locks;
 mod lockspace;
 mod lvb;
 mod mode;
@@ -51,6 +53,7 @@ pub(crate) use inspect::{
     LockView,
     ResourceView, //
 };
+pub(crate) use locks::Limits;
 pub(crate) use lockspace::Lockspace;
 pub(crate) use mode::lkf;
 pub(crate) use ops::{

@@ -70,7 +70,7 @@ impl ResourceInner {
         let Some(l) = self.lk_mut(i) else {
             return;
         };
-        let Some(owner) = l.owner.clone() else {
+        let Some(owner) = l.owner.as_ref() else {
             return;
         };
         let event = match (status, mode) {
@@ -107,12 +107,11 @@ impl ResourceInner {
             }
             (None, None) => return,
         };
-        let callback = Callback {
+        owner.push_callback(Callback {
             lkid: l.id,
             event,
             cookies: l.cookies,
-        };
-        self.push_callback(owner, callback);
+        });
     }
 
     /// Returns whether holder `g` must be told about a request for `rq` (`modes_require_bast`).

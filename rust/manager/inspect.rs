@@ -107,6 +107,8 @@ pub(crate) struct ResourceView {
     pub(crate) lvb_seq: u32,
     /// The value block is marked invalid.
     pub(crate) lvb_invalid: bool,
+    /// The resource is in (or on its way into) its shard's cache of empty resources.
+    pub(crate) parked: bool,
     /// The locks: grant queue, convert queue and wait queue in order, then the locks on no
     /// queue.
     pub(crate) locks: KVVec<LockView>,
@@ -168,6 +170,7 @@ impl ResourceView {
             lvb: inner.lvb,
             lvb_seq: inner.lvb_seq,
             lvb_invalid: inner.lvb_invalid,
+            parked: inner.parked,
             locks,
         }))
     }
@@ -179,7 +182,8 @@ impl ResourceView {
 }
 
 impl Lockspace {
-    /// Calls `f` on a view of every resource, taken one at a time; stops at the first error.
+    /// Calls `f` on a view of every resource that holds a lock (not the cached empty ones),
+    /// taken one at a time; stops at the first error.
     ///
     /// Resources created or freed during the walk may be seen or not; each view is
     /// consistent on its own.
@@ -190,6 +194,7 @@ impl Lockspace {
         self.table
             .for_each(|r| -> core::result::Result<(), ViewError> {
                 match ResourceView::take(r, None) {
+                    Ok(Some(view)) if view.locks.is_empty() => Ok(()),
                     Ok(Some(view)) => f(&view).map_err(|_| ViewError),
                     Ok(None) => Ok(()),
                     Err(_) => Err(ViewError),

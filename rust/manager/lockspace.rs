@@ -13,7 +13,7 @@ use kernel::{
 };
 
 use super::{
-    ids::LockIdsInner,
+    locks::LockTableInner,
     mode::{
         lkf,
         Mode, //
@@ -48,16 +48,16 @@ pub(crate) struct OrphansInner {
 ///
 /// # Invariants
 ///
-/// Every lock id in use in `ids` names exactly one used slot of one resource of `table`:
-/// a lock recorded in its owner's lock ids, an entry of `orphans` (possibly an empty one,
-/// left by a waiting persistent request), or a new request not yet recorded by its owner.
+/// Every lock id in use in `locks` names exactly one used slot of one resource of `table`:
+/// a lock listed for its owner, an entry of `orphans` (possibly an empty one, left by a
+/// waiting persistent request), or a lock of a closing owner on its way out.
 #[pin_data]
 pub(crate) struct Lockspace {
     /// Resources by name.
     pub(crate) table: ResourceTable,
-    /// Lock ids in use.
+    /// Lock ids, where each lock lives, and each owner's locks.
     #[pin]
-    pub(crate) ids: Mutex<LockIdsInner>,
+    pub(crate) locks: Mutex<LockTableInner>,
     /// Locks of closed owners, kept because they were persistent.
     #[pin]
     orphans: Mutex<OrphansInner>,
@@ -71,11 +71,11 @@ impl Lockspace {
     /// - `ENOMEM` if the lockspace cannot be allocated.
     pub(crate) fn new() -> Result<Arc<Lockspace>> {
         let table = ResourceTable::new()?;
-        let ids = LockIdsInner::new()?;
+        let locks = LockTableInner::new()?;
         Arc::pin_init(
             pin_init!(Lockspace {
                 table,
-                ids <- new_mutex!(ids, "Lockspace::ids"),
+                locks <- new_mutex!(locks, "Lockspace::locks"),
                 orphans <- new_mutex!(OrphansInner { list: KVVec::new() }, "Lockspace::orphans"),
             }),
             GFP_KERNEL,
@@ -86,13 +86,21 @@ impl Lockspace {
     /// empty orphan entries of waiting persistent requests). A removal without `FORCEFREE`
     /// must fail with `EBUSY` while this is not zero.
     pub(crate) fn lock_count(&self) -> usize {
-        self.ids.lock().used()
+        self.locks.lock().used()
     }
 
-    /// Returns the number of resources in the lockspace.
+    /// Returns the number of resources in the lockspace that hold a lock (cached empty ones
+    /// are not counted).
     #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) fn resource_count(&self) -> usize {
-        self.table.len()
+        let mut n = 0;
+        let _ = self.table.for_each(|r| -> Result {
+            if r.inner.lock().used() != 0 {
+                n += 1;
+            }
+            Ok(())
+        });
+        n
     }
 
     /// Returns the number of orphan locks.
@@ -119,11 +127,18 @@ impl Lockspace {
         Ok(copy)
     }
 
-    /// Frees lock id `lkid`, and the resource if it became empty.
-    pub(crate) fn end_of_life(&self, lkid: u32, resource: &Arc<Resource>, empty: bool) {
-        self.ids.lock().free(lkid);
-        if empty {
-            self.table.remove_if_empty(resource);
+    /// Ends lock `lkid`'s life in the lock table: its id is free again. Called under the
+    /// lock's `Resource::inner`, as the lock leaves its slot.
+    pub(crate) fn end_of_life(&self, lkid: u32) {
+        let entry = self.locks.lock().release(lkid);
+        drop(entry);
+    }
+
+    /// Parks `resource` in the table's cache if `park` (it has just become empty, see
+    /// `Resource::with`).
+    pub(crate) fn park_if(&self, resource: &Arc<Resource>, park: bool) {
+        if park {
+            self.table.park(resource);
         }
     }
 
@@ -225,10 +240,11 @@ impl Lockspace {
             }
             r.do_unlock(o.slot);
             r.remove(o.slot);
+            self.end_of_life(o.lkid);
             true
         });
-        if let Some((true, empty)) = done {
-            self.end_of_life(o.lkid, &o.resource, empty);
+        if let Some((_, park)) = done {
+            self.park_if(&o.resource, park);
         }
     }
 
@@ -249,7 +265,8 @@ impl Lockspace {
             drop(locks);
         });
 
-        self.ids.lock().reset();
+        let entries = self.locks.lock().reset();
+        drop(entries);
     }
 }
 

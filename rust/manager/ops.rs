@@ -9,7 +9,6 @@
 
 use kernel::{
     prelude::*,
-    rbtree::RBTreeNodeReservation,
     sync::Arc, //
 };
 
@@ -17,6 +16,10 @@ use super::{
     grant::{
         Outcome,
         Revert, //
+    },
+    locks::{
+        Limits,
+        Location, //
     },
     lockspace::Orphan,
     mode::{
@@ -28,7 +31,6 @@ use super::{
     },
     owner::{
         Cookies,
-        LockRef,
         Owner, //
     },
     resource::{
@@ -58,6 +60,8 @@ pub(crate) struct LockArgs<'a> {
     pub(crate) name: &'a [u8],
     /// The calling thread's id.
     pub(crate) pid: u32,
+    /// Caps on the number of locks, for a new request.
+    pub(crate) limits: Limits,
 }
 
 /// The arguments of an unlock command, as the device decoded them.
@@ -221,12 +225,9 @@ impl Owner {
         } else {
             None
         };
-        let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let ls = self.lockspace();
-        let lkid = ls.ids.lock().alloc()?;
-
         let mut lock = Some(LockState::new_request(
-            lkid,
+            0,
             self.clone(),
             mode,
             args.flags,
@@ -237,39 +238,37 @@ impl Owner {
             l.cookies = args.cookies;
             l.xid = args.xid;
         }
-        let (resource, done, empty) = loop {
-            let resource = match ls.table.find_or_create(args.name) {
-                Ok(r) => r,
-                Err(e) => {
-                    ls.ids.lock().free(lkid);
-                    return Err(e);
-                }
-            };
-            let done = resource.with(|r| -> Result<(u32, Outcome)> {
-                let i = r.insert(lock.take().ok_or(EINVAL)?)?;
-                let outcome = r.do_request(i);
-                if outcome == Outcome::Again {
+        loop {
+            let resource = ls.table.find_or_create(args.name)?;
+            let done = resource.with(|r| -> Result<u32> {
+                resource.renew_if_stale(r, args.name);
+                let mut l = lock.take().ok_or(EINVAL)?;
+                let mut locks = ls.locks.lock();
+                let lkid = locks.alloc(self.number, &resource, args.limits)?;
+                l.id = lkid;
+                let i = match r.insert(l) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        let entry = locks.release(lkid);
+                        drop(locks);
+                        drop(entry);
+                        return Err(e);
+                    }
+                };
+                locks.place(lkid, i);
+                drop(locks);
+                if r.do_request(i) == Outcome::Again {
                     r.remove(i);
+                    ls.end_of_life(lkid);
                 }
-                Ok((i, outcome))
+                Ok(lkid)
             });
-            if let Some((done, empty)) = done {
-                break (resource, done, empty);
+            if let Some((result, park)) = done {
+                ls.park_if(&resource, park);
+                return result;
             }
             // The resource was being removed: look it up again.
-        };
-
-        match done {
-            Ok((i, outcome)) if outcome != Outcome::Again => {
-                self.add_lock(lkid, resource, i, reservation);
-            }
-            Ok(_) => ls.end_of_life(lkid, &resource, empty),
-            Err(e) => {
-                ls.end_of_life(lkid, &resource, empty);
-                return Err(e);
-            }
         }
-        Ok(lkid)
     }
 
     /// Returns where this owner's lock `lkid` lives.
@@ -277,7 +276,7 @@ impl Owner {
     /// # Errors
     ///
     /// - `ENOENT` if this owner holds no lock `lkid`.
-    fn find(&self, lkid: u32) -> Result<LockRef> {
+    fn find(&self, lkid: u32) -> Result<Location> {
         self.find_lock(lkid).ok_or(ENOENT)
     }
 
@@ -317,7 +316,9 @@ impl Owner {
             r.do_convert(i);
             Ok(())
         });
-        done.map_or(Err(ENOENT), |(result, _)| result)
+        let (result, park) = done.ok_or(ENOENT)?;
+        self.lockspace().park_if(&lr.resource, park);
+        result
     }
 
     /// Adopts an orphan (`dlm_user_adopt_orphan`): the first orphan created with exactly
@@ -327,8 +328,8 @@ impl Owner {
         if args.flags & lkf::FORCEUNLOCK != 0 {
             return Err(EINVAL);
         }
-        let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let o = self.lockspace().take_orphan(args.name, args.mode)?;
+        let ls = self.lockspace();
+        let o = ls.take_orphan(args.name, args.mode)?;
         let done = o.resource.with(|r| {
             if !r.is_orphan(o.slot, o.lkid) {
                 return false;
@@ -340,12 +341,14 @@ impl Owner {
                 l.cookies = args.cookies;
                 l.xid = args.xid;
             }
+            ls.locks.lock().attach(o.lkid, self.number);
             true
         });
-        if !matches!(done, Some((true, _))) {
+        let (adopted, park) = done.ok_or(ENOENT)?;
+        ls.park_if(&o.resource, park);
+        if !adopted {
             return Err(ENOENT);
         }
-        self.add_lock(o.lkid, o.resource, o.slot, reservation);
         Ok(o.lkid)
     }
 
@@ -370,7 +373,7 @@ impl Owner {
     pub(crate) fn unlock(self: &Arc<Self>, args: &UnlockArgs) -> Result {
         let cancel = args.flags & lkf::CANCEL != 0;
         let lr = self.find(args.lkid)?;
-        let done = lr.resource.with(|r| -> Result<bool> {
+        let done = lr.resource.with(|r| -> Result {
             let i = lr.slot;
             if !r.is_owned(i, args.lkid, self) {
                 return Err(ENOENT);
@@ -388,22 +391,20 @@ impl Owner {
             check_unlock_flags(args.flags)?;
 
             if cancel {
-                return cancel_locked(r, i, args.flags, false);
+                if cancel_locked(r, i, args.flags, false)? {
+                    self.lockspace().end_of_life(args.lkid);
+                }
+                return Ok(());
             }
             note_unlock_flags(r, i, args.flags);
             r.do_unlock(i);
             r.remove(i);
-            Ok(true)
+            self.lockspace().end_of_life(args.lkid);
+            Ok(())
         });
-        let (ended, empty) = match done {
-            Some((result, empty)) => (result?, empty),
-            None => return Err(ENOENT),
-        };
-        if ended {
-            self.forget_lock(args.lkid);
-            self.lockspace().end_of_life(args.lkid, &lr.resource, empty);
-        }
-        Ok(())
+        let (result, park) = done.ok_or(ENOENT)?;
+        self.lockspace().park_if(&lr.resource, park);
+        result
     }
 
     /// Runs the deadlock command (`dlm_user_deadlock`): a cancel whose completion says
@@ -417,22 +418,19 @@ impl Owner {
     ///   while a cancel is already recorded (see [`cancel_locked`]).
     pub(crate) fn deadlock(self: &Arc<Self>, lkid: u32, flags: u32) -> Result {
         let lr = self.find(lkid)?;
-        let done = lr.resource.with(|r| -> Result<bool> {
+        let done = lr.resource.with(|r| -> Result {
             if !r.is_owned(lr.slot, lkid, self) {
                 return Err(ENOENT);
             }
             check_unlock_flags(flags)?;
-            cancel_locked(r, lr.slot, flags, true)
+            if cancel_locked(r, lr.slot, flags, true)? {
+                self.lockspace().end_of_life(lkid);
+            }
+            Ok(())
         });
-        let (ended, empty) = match done {
-            Some((result, empty)) => (result?, empty),
-            None => return Err(ENOENT),
-        };
-        if ended {
-            self.forget_lock(lkid);
-            self.lockspace().end_of_life(lkid, &lr.resource, empty);
-        }
-        Ok(())
+        let (result, park) = done.ok_or(ENOENT)?;
+        self.lockspace().park_if(&lr.resource, park);
+        result
     }
 
     /// Runs a purge (`dlm_user_purge`, local node): if `pid` is `caller` (the calling
@@ -454,16 +452,15 @@ impl Owner {
     }
 
     /// Force-unlocks this owner's lock `lkid`, found at `lr`, with no callback for it.
-    fn force_unlock_own(self: &Arc<Self>, lkid: u32, lr: &LockRef) {
+    fn force_unlock_own(self: &Arc<Self>, lkid: u32, lr: &Location) {
         let done = lr.resource.with(|r| {
-            if !r.is_owned(lr.slot, lkid, self) {
-                return false;
+            if r.is_owned(lr.slot, lkid, self) {
+                force_unlock_locked(r, lr.slot);
+                self.lockspace().end_of_life(lkid);
             }
-            force_unlock_locked(r, lr.slot);
-            true
         });
-        if let Some((true, empty)) = done {
-            self.lockspace().end_of_life(lkid, &lr.resource, empty);
+        if let Some(((), park)) = done {
+            self.lockspace().park_if(&lr.resource, park);
         }
     }
 
@@ -480,7 +477,7 @@ impl Owner {
     }
 
     /// Orphans or force-unlocks this owner's lock `lkid`, found at `lr`, at close time.
-    fn close_lock(self: &Arc<Self>, lkid: u32, lr: &LockRef) {
+    fn close_lock(self: &Arc<Self>, lkid: u32, lr: &Location) {
         let ls = self.lockspace();
         let done = lr.resource.with(|r| {
             let i = lr.slot;
@@ -489,6 +486,7 @@ impl Owner {
             }
             if r.lk(i).exflags & lkf::PERSISTENT == 0 {
                 force_unlock_locked(r, i);
+                ls.end_of_life(lkid);
                 return Closed::Unlocked;
             }
             if let Some(l) = r.lk_mut(i) {
@@ -499,9 +497,13 @@ impl Owner {
             let l = r.lk(i);
             Closed::Orphaned(l.grmode, l.pid)
         });
-        match done {
-            Some((Closed::Unlocked, empty)) => ls.end_of_life(lkid, &lr.resource, empty),
-            Some((Closed::Orphaned(mode, pid), _)) => {
+        let Some((closed, park)) = done else {
+            return;
+        };
+        ls.park_if(&lr.resource, park);
+        match closed {
+            Closed::Unlocked | Closed::Gone => {}
+            Closed::Orphaned(mode, pid) => {
                 let orphan = Orphan {
                     lkid,
                     resource: lr.resource.clone(),
@@ -514,7 +516,6 @@ impl Owner {
                     ls.force_unlock_orphan(&orphan);
                 }
             }
-            Some((Closed::Gone, _)) | None => {}
         }
     }
 }
@@ -676,6 +677,7 @@ mod tests {
             lvb: lvb(0),
             name: b"",
             pid: 4242,
+            limits: crate::manager::Limits::NONE,
         };
         a.o.lock(&args)?;
         let info = a.info(l1).ok_or(ENOENT)?;
@@ -920,6 +922,7 @@ mod tests {
             lvb: lvb(0),
             name: b"",
             pid: 77,
+            limits: crate::manager::Limits::NONE,
         };
         assert_eq!(a.o.lock(&args), Err(EINVAL));
         assert_eq!(a.info(l1).ok_or(ENOENT)?.pid, a.pid());

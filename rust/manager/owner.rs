@@ -14,10 +14,6 @@ use kernel::{
     new_poll_condvar,
     pr_warn_once,
     prelude::*,
-    rbtree::{
-        RBTree,
-        RBTreeNodeReservation, //
-    },
     sync::{
         poll::PollCondVar,
         Arc,
@@ -26,13 +22,16 @@ use kernel::{
 };
 
 use super::{
+    locks::{
+        Location,
+        OwnerNumber, //
+    },
     lockspace::Lockspace,
     mode::{
         Mode,
         Status,
         LVB_LEN, //
     },
-    resource::Resource, //
 };
 
 /// Opaque values the device layer attaches to a lock: the user's pointers, as numbers.
@@ -146,46 +145,6 @@ impl Callback {
     }
 }
 
-/// A callback on its way to an owner.
-pub(crate) struct Delivery {
-    /// The owner to push to.
-    pub(crate) owner: Arc<Owner>,
-    /// The callback.
-    pub(crate) callback: Callback,
-}
-
-/// Pushes every callback of `batch` to its owner, in order, leaving `batch` empty.
-pub(crate) fn deliver(batch: &mut KVVec<Delivery>) {
-    for d in batch.drain_all() {
-        d.owner.push_callback(d.callback);
-    }
-}
-
-/// Where one of an owner's locks lives.
-#[derive(Clone)]
-pub(crate) struct LockRef {
-    /// The lock's resource.
-    pub(crate) resource: Arc<Resource>,
-    /// The lock's slot in the resource.
-    pub(crate) slot: u32,
-    /// When the owner got the lock: clean-up goes in this order, as `fs/dlm`'s list does.
-    seq: u64,
-}
-
-/// The locks of an owner, protected by [`Owner::locks`].
-///
-/// # Invariants
-///
-/// The `seq` of every entry is below `next_seq`, and no two entries share one.
-pub(crate) struct OwnerLocksInner {
-    /// Lock id to location.
-    map: RBTree<u32, LockRef>,
-    /// Sequence number of the next lock added.
-    next_seq: u64,
-    /// Number of entries in `map`.
-    count: usize,
-}
-
 /// The callback queue of an owner, protected by [`Owner::events`].
 ///
 /// # Invariants
@@ -225,18 +184,13 @@ impl OwnerEventsInner {
 
 /// One open file of a lockspace device: its locks and its callback queue.
 ///
-/// # Invariants
-///
-/// An entry of `locks` names the slot of the lock with that id, owned by this owner, unless
-/// the lock's life has ended since or its lockspace was released; every user re-checks the
-/// slot under `Resource::inner` before acting on it.
-#[pin_data]
+/// The owner's locks are listed in its lockspace's lock table under its `number`.
+#[pin_data(PinnedDrop)]
 pub(crate) struct Owner {
     /// The lockspace.
     ls: Arc<Lockspace>,
-    /// The locks this owner holds, by id.
-    #[pin]
-    locks: Mutex<OwnerLocksInner>,
+    /// The owner's number in the lockspace's lock table.
+    pub(crate) number: OwnerNumber,
     /// The callbacks not yet read.
     #[pin]
     events: Mutex<OwnerEventsInner>,
@@ -255,17 +209,11 @@ impl Owner {
     ///
     /// - `ENOMEM` if the owner cannot be allocated.
     pub(crate) fn new(ls: &Arc<Lockspace>) -> Result<Arc<Owner>> {
+        let number = ls.locks.lock().add_owner()?;
         Arc::pin_init(
             pin_init!(Owner {
                 ls: ls.clone(),
-                locks <- new_mutex!(
-                    OwnerLocksInner {
-                        map: RBTree::new(),
-                        next_seq: 0,
-                        count: 0,
-                    },
-                    "Owner::locks"
-                ),
+                number,
                 events <- new_mutex!(
                     OwnerEventsInner {
                         inbox: KVVec::new(),
@@ -278,6 +226,7 @@ impl Owner {
             }),
             GFP_KERNEL,
         )
+        .inspect_err(|_| ls.locks.lock().remove_owner(number))
     }
 
     /// Returns the owner's lockspace.
@@ -321,7 +270,7 @@ impl Owner {
     }
 
     /// Queues `cb` and wakes readers; dropped if the owner is closed.
-    fn push_callback(&self, cb: Callback) {
+    pub(crate) fn push_callback(&self, cb: Callback) {
         let mut events = self.events.lock();
         if events.closed {
             return;
@@ -350,83 +299,48 @@ impl Owner {
 
     /// Returns the number of locks this owner holds (orphans adopted included).
     pub(crate) fn lock_count(&self) -> usize {
-        self.locks.lock().count
+        self.ls.locks.lock().owner_count(self.number)
     }
 
     /// Returns where lock `lkid` of this owner is, if the owner holds it.
-    pub(crate) fn find_lock(&self, lkid: u32) -> Option<LockRef> {
-        self.locks.lock().map.get(&lkid).cloned()
+    pub(crate) fn find_lock(&self, lkid: u32) -> Option<Location> {
+        self.ls.locks.lock().find(lkid, self.number)
     }
 
-    /// Records lock `lkid`, in `slot` of `resource`, as this owner's.
-    pub(crate) fn add_lock(
-        &self,
-        lkid: u32,
-        resource: Arc<Resource>,
-        slot: u32,
-        reservation: RBTreeNodeReservation<u32, LockRef>,
-    ) {
-        let mut locks = self.locks.lock();
-        let seq = locks.next_seq;
-        locks.next_seq = seq.wrapping_add(1);
-        let node = reservation.into_node(
-            lkid,
-            LockRef {
-                resource,
-                slot,
-                seq,
-            },
-        );
-        let old = locks.map.insert(node);
-        if old.is_none() {
-            locks.count += 1;
-        }
-        drop(locks);
-        drop(old);
-    }
-
-    /// Forgets lock `lkid`, which has ended its life.
-    pub(crate) fn forget_lock(&self, lkid: u32) {
-        let node = {
-            let mut locks = self.locks.lock();
-            let node = locks.map.remove_node(&lkid);
-            if node.is_some() {
-                locks.count -= 1;
-            }
-            node
-        };
-        drop(node);
-    }
-
-    /// Returns the number of locks the owner has recorded, counted entry by entry.
+    /// Returns the number of locks the lock table lists for this owner, counted one by one.
     pub(crate) fn recorded_locks(&self) -> usize {
-        self.locks.lock().map.iter().count()
+        self.ls.locks.lock().listed(self.number)
     }
 
-    /// Takes all of the owner's locks and calls `f` on each, in the order the owner got them
-    /// (or, if no memory is left for sorting, by lock id).
-    pub(crate) fn take_locks(&self, mut f: impl FnMut(u32, &LockRef)) {
-        let (map, n) = {
-            let mut locks = self.locks.lock();
-            (mem::take(&mut locks.map), mem::take(&mut locks.count))
-        };
-        match KVVec::with_capacity(n, GFP_KERNEL) {
-            Ok(mut sorted) => {
-                for (lkid, lr) in map.iter() {
-                    // Cannot fail: there is room for every entry.
-                    let _ = sorted.push_within_capacity((*lkid, lr));
-                }
-                sorted.sort_unstable_by_key(|(_, lr)| lr.seq);
-                for (lkid, lr) in sorted.iter() {
-                    f(*lkid, lr);
+    /// Takes all of the owner's locks and calls `f` on each, in the order the owner got
+    /// them. The locks stay in use, with no owner in the lock table, until `f` ends or
+    /// orphans them.
+    pub(crate) fn take_locks(&self, mut f: impl FnMut(u32, &Location)) {
+        let taken = self.ls.locks.lock().take_all_of(self.number);
+        match taken {
+            Ok(taken) => {
+                for (lkid, location) in taken.iter() {
+                    f(*lkid, location);
                 }
             }
             Err(_) => {
-                for (lkid, lr) in map.iter() {
-                    f(*lkid, lr);
+                // No memory for the copy: take them one at a time.
+                loop {
+                    let next = self.ls.locks.lock().take_first_of(self.number);
+                    let Some((lkid, location)) = next else {
+                        break;
+                    };
+                    f(lkid, &location);
                 }
             }
         }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Owner {
+    fn drop(self: Pin<&mut Self>) {
+        self.ls.locks.lock().remove_owner(self.number);
     }
 }
 
@@ -654,14 +568,13 @@ mod tests {
     #[test]
     fn memory_sizes() {
         pr_info!(
-            "LockState {} Resource {} ResourceInner {} LockRef {} Callback {} \
-             Delivery {} Orphan {} Owner {}\n",
+            "LockState {} Resource {} ResourceInner {} Location {} Callback {} \
+             Orphan {} Owner {}\n",
             size_of::<LockState>(),
-            size_of::<Resource>(),
+            size_of::<crate::manager::resource::Resource>(),
             size_of::<ResourceInner>(),
-            size_of::<LockRef>(),
+            size_of::<Location>(),
             size_of::<Callback>(),
-            size_of::<Delivery>(),
             size_of::<Orphan>(),
             size_of::<Owner>(),
         );

@@ -7,20 +7,23 @@
 //! doubly linked lists threaded through the slots. Slots never move, so a slot number stays
 //! valid for the life of the lock, and queue insertions and removals anywhere are O(1).
 //!
-//! A resource also buffers the callbacks its operations decide. They are pushed to the
-//! owners after `Resource::inner` is released, by whichever thread finds the buffer
-//! non-empty and nobody else delivering: callbacks of one resource therefore reach the
-//! owners in the order they were decided, even when several threads work on the resource.
+//! Callbacks are pushed to their owners' queues as they are decided, under
+//! `Resource::inner`: callbacks of one resource therefore reach the owners in the order
+//! they were decided, even when several threads work on the resource.
 
-use core::mem;
+use core::{
+    mem,
+    sync::atomic::{
+        AtomicU8,
+        Ordering, //
+    }, //
+};
 use kernel::{
     new_mutex,
-    pr_warn_once,
     prelude::*,
     sync::{
         Arc,
-        Mutex,
-        MutexGuard, //
+        Mutex, //
     },
     time::{
         ClockSource,
@@ -37,13 +40,14 @@ use super::{
         NAME_MAX, //
     },
     owner::{
-        self,
-        Callback,
         Cookies,
-        Delivery,
         Owner, //
     }, //
 };
+
+/// How long an empty resource keeps its value block's invalid mark and its creator's name:
+/// `fs/dlm` frees an unused resource after `toss_secs` (10 s by default).
+pub(crate) const CACHE_TIME_NS: i64 = 10_000_000_000;
 
 /// The "no slot" link value.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -211,10 +215,11 @@ pub(crate) struct ResourceInner {
     pub(crate) lvb_invalid: bool,
     /// The resource was removed from its table; users must look it up again.
     pub(crate) dead: bool,
-    /// Callbacks decided but not yet pushed to their owners, oldest first.
-    outbox: KVVec<Delivery>,
-    /// A thread is pushing callbacks of this resource to owners.
-    delivering: bool,
+    /// The resource is in its shard's cache of empty resources (see `table.rs`), or about
+    /// to be put there by the thread that emptied it.
+    pub(crate) parked: bool,
+    /// When the resource last became empty (`ktime_get()` nanoseconds), 0 if never.
+    emptied_at: i64,
 }
 
 impl ResourceInner {
@@ -231,8 +236,8 @@ impl ResourceInner {
             lvb_seq: 0,
             lvb_invalid: false,
             dead: false,
-            outbox: KVVec::new(),
-            delivering: false,
+            parked: false,
+            emptied_at: 0,
         }
     }
 
@@ -523,20 +528,6 @@ impl ResourceInner {
             }
         }
     }
-
-    /// Buffers `callback` for `owner`; it is pushed once the resource is released.
-    ///
-    /// If memory runs out the callback is lost, as `fs/dlm` loses it when it cannot allocate
-    /// one.
-    pub(crate) fn push_callback(&mut self, owner: Arc<Owner>, callback: Callback) {
-        if self
-            .outbox
-            .push(Delivery { owner, callback }, GFP_KERNEL)
-            .is_err()
-        {
-            pr_warn_once!("a lock callback was lost: out of memory\n");
-        }
-    }
 }
 
 /// Iterator over the slots of one queue (see [`ResourceInner::iter`]).
@@ -568,8 +559,9 @@ impl Iterator for QueueIter<'_> {
 pub(crate) struct Resource {
     /// The name as its creator gave it, zero-padded to [`NAME_MAX`] bytes.
     name: [u8; NAME_MAX],
-    /// The length of the creator's name.
-    name_len: u8,
+    /// The length of the creator's name; changed only while the resource is empty, under
+    /// `inner` (see [`Resource::renew_if_stale`]).
+    name_len: AtomicU8,
     /// Hash of the name without trailing zero bytes (see `table.rs`).
     pub(crate) hash: u32,
     /// The queues, locks, value block and callback buffer.
@@ -590,7 +582,7 @@ impl Resource {
         Arc::pin_init(
             pin_init!(Resource {
                 name: padded,
-                name_len,
+                name_len: AtomicU8::new(name_len),
                 hash,
                 inner <- new_mutex!(ResourceInner::new(), "Resource::inner"),
             }),
@@ -601,7 +593,7 @@ impl Resource {
     /// Returns the name as its creator gave it.
     pub(crate) fn name(&self) -> &[u8] {
         self.name
-            .get(..usize::from(self.name_len))
+            .get(..usize::from(self.name_len.load(Ordering::Relaxed)))
             .unwrap_or(&self.name)
     }
 
@@ -614,47 +606,57 @@ impl Resource {
     /// Returns whether the resource's creator named it exactly `name` (length and bytes): the
     /// adoption rule.
     pub(crate) fn has_exact_name(&self, name: &[u8]) -> bool {
-        usize::from(self.name_len) == name.len()
+        usize::from(self.name_len.load(Ordering::Relaxed)) == name.len()
             && self.name.get(..name.len()).is_some_and(|n| n == name)
     }
 
-    /// Runs `f` on the resource state, then pushes the callbacks it decided.
+    /// Runs `f` on the resource state; the callbacks it decides are queued to their owners
+    /// as it goes.
     ///
     /// Returns `None` if the resource left its table before the lock was taken (the caller
-    /// looks it up again), else `f`'s result and whether the resource is now empty.
+    /// looks it up again), else `f`'s result and whether the resource has just become empty
+    /// and must be parked in its table's cache ([`ResourceTable::park`]).
+    ///
+    /// An empty resource drops its value block, as `fs/dlm` does when a resource becomes
+    /// inactive; its invalid mark and sequence number stay while it is cached.
+    ///
+    /// [`ResourceTable::park`]: super::table::ResourceTable::park
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut ResourceInner) -> R) -> Option<(R, bool)> {
         let mut guard = self.inner.lock();
         if guard.dead {
             return None;
         }
         let r = f(&mut guard);
-        let empty = self.release(guard);
-        Some((r, empty))
+        let mut park = false;
+        if guard.used == 0 {
+            guard.lvb = None;
+            guard.emptied_at = Monotonic::ktime_get();
+            park = !guard.parked;
+            guard.parked = true;
+        }
+        Some((r, park))
     }
 
-    /// Releases `guard` after pushing the buffered callbacks to their owners, unless another
-    /// thread is doing that already (it will push these too, in order).
+    /// Makes an empty resource that has been unused for [`CACHE_TIME_NS`] or more new again,
+    /// as if it had been freed and created afresh for `name`: its value block's invalid
+    /// mark and sequence number are cleared, and `name` becomes its creator's name. Does
+    /// nothing to a resource in use or recently emptied.
     ///
-    /// Returns whether the resource holds no lock.
-    fn release<'a>(&'a self, mut guard: MutexGuard<'a, ResourceInner>) -> bool {
-        if guard.delivering || guard.outbox.is_empty() {
-            return guard.used == 0;
+    /// The caller holds `inner`, the lock of this resource.
+    pub(crate) fn renew_if_stale(&self, inner: &mut ResourceInner, name: &[u8]) {
+        if inner.used != 0 || inner.emptied_at == 0 {
+            return;
         }
-        guard.delivering = true;
-        loop {
-            let mut batch = mem::take(&mut guard.outbox);
-            drop(guard);
-
-            owner::deliver(&mut batch);
-
-            // The buffer is freed rather than kept: an idle resource then costs nothing for
-            // callbacks.
-            drop(batch);
-            guard = self.inner.lock();
-            if guard.outbox.is_empty() {
-                guard.delivering = false;
-                return guard.used == 0;
-            }
+        if Monotonic::ktime_get().saturating_sub(inner.emptied_at) < CACHE_TIME_NS {
+            return;
+        }
+        inner.lvb_invalid = false;
+        inner.lvb_seq = 0;
+        inner.emptied_at = 0;
+        // Names that find the same resource differ only by trailing zero bytes, so the
+        // padded name stays; only the length changes.
+        if let Ok(len) = u8::try_from(name.len()) {
+            self.name_len.store(len, Ordering::Relaxed);
         }
     }
 }

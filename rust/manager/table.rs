@@ -7,6 +7,14 @@
 //! and doubled when needed, so a lookup costs O(1) on average whatever the number of
 //! resources; removal shifts the following entries back instead of leaving tombstones.
 //!
+//! A resource whose last lock goes stays in the table, empty, so that the next request on
+//! the name finds it again without allocating. Each shard caches at most [`PARKED`] empty
+//! resources, in the order they became empty; parking one more evicts the oldest, which is
+//! then removed from the table and freed unless it is in use again. An empty resource kept
+//! for [`CACHE_TIME_NS`](super::resource::CACHE_TIME_NS) or longer is renewed when it is
+//! used again (`Resource::renew_if_stale`), so that it behaves as a new one, as `fs/dlm`'s
+//! resources do once its scan timer has freed them.
+//!
 //! Names are compared zero-padded to [`NAME_MAX`] bytes, as Linux 7.2 does: `"abc"` and
 //! `"abc\0"` name the same resource. The hash is taken over the name without its trailing
 //! zero bytes so that such names also hash alike.
@@ -31,6 +39,9 @@ use super::{
 
 /// Number of shards: a power of two.
 const SHARDS: usize = 256;
+
+/// Number of empty resources a shard keeps cached.
+const PARKED: usize = 16;
 
 /// Initial number of buckets of a shard: a power of two.
 const MIN_BUCKETS: usize = 8;
@@ -67,6 +78,10 @@ pub(crate) struct ShardInner {
     buckets: KVVec<Option<Arc<Resource>>>,
     /// Number of resources.
     len: usize,
+    /// Empty resources kept cached, oldest at `park_next` (a ring).
+    parked: [Option<Arc<Resource>>; PARKED],
+    /// The ring position the next parked resource takes.
+    park_next: usize,
 }
 
 impl ShardInner {
@@ -188,6 +203,8 @@ impl ResourceTable {
                         ShardInner {
                             buckets: KVVec::new(),
                             len: 0,
+                            parked: [const { None }; PARKED],
+                            park_next: 0,
                         },
                         "Shard::inner"
                     ),
@@ -237,27 +254,35 @@ impl ResourceTable {
         shard.buckets.get(i)?.clone()
     }
 
-    /// Removes `r` from the table if it holds no lock, and marks it dead so that threads
-    /// that found it earlier look it up again.
-    pub(crate) fn remove_if_empty(&self, r: &Arc<Resource>) {
+    /// Caches resource `r`, which has just become empty (see [`Resource::with`]), in its
+    /// shard; the shard's oldest cached resource makes room, and is removed from the table
+    /// and marked dead (so that threads that found it earlier look it up again) unless it
+    /// is in use again.
+    pub(crate) fn park(&self, r: &Arc<Resource>) {
         let Ok(shard) = self.shard(r.hash) else {
             return;
         };
-        // Lock order (see `manager.rs`): `Shard::inner`, then `Resource::inner`.
         let mut shard = shard.inner.lock();
+        let k = shard.park_next;
+        shard.park_next = (k + 1) % PARKED;
+        let Some(old) = shard.parked.get_mut(k).and_then(|p| p.replace(r.clone())) else {
+            return;
+        };
+        // Lock order (see `manager.rs`): `Shard::inner`, then `Resource::inner`.
         {
-            let mut inner = r.inner.lock();
+            let mut inner = old.inner.lock();
+            inner.parked = false;
             if inner.dead || inner.used() != 0 {
                 return;
             }
             inner.dead = true;
         }
-        let removed = shard.remove(r);
+        let removed = shard.remove(&old);
         drop(shard);
         drop(removed);
     }
 
-    /// Returns the number of resources.
+    /// Returns the number of resources, cached empty ones included.
     #[cfg(CONFIG_RDLM_KUNIT_TEST)]
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.inner.lock().len).sum()
@@ -316,11 +341,16 @@ impl ResourceTable {
     /// Takes every resource out of the table, calling `f` on each outside the shard lock.
     pub(crate) fn drain(&self, mut f: impl FnMut(Arc<Resource>)) {
         for shard in self.shards.iter() {
-            let buckets = {
+            let (buckets, parked) = {
                 let mut inner = shard.inner.lock();
                 inner.len = 0;
-                core::mem::take(&mut inner.buckets)
+                inner.park_next = 0;
+                (
+                    core::mem::take(&mut inner.buckets),
+                    core::mem::replace(&mut inner.parked, [const { None }; PARKED]),
+                )
             };
+            drop(parked);
             for r in buckets.into_iter().flatten() {
                 f(r);
             }
@@ -378,22 +408,64 @@ mod tests {
         assert_eq!(t.len(), n as usize);
         for i in (0..n).step_by(2) {
             if let Some(r) = t.find(&i.to_le_bytes()) {
-                t.remove_if_empty(&r);
+                t.park(&r);
             }
         }
-        assert_eq!(t.len(), (n / 2) as usize);
-        let mut missing = 0;
+        // Each shard keeps its last PARKED parked resources; the others are gone.
+        let (mut odd, mut even) = (0, 0);
         for i in 0..n {
-            let found = t.find(&i.to_le_bytes()).is_some();
-            if found != (i % 2 == 1) {
-                missing += 1;
+            if t.find(&i.to_le_bytes()).is_some() {
+                if i % 2 == 1 {
+                    odd += 1;
+                } else {
+                    even += 1;
+                }
             }
         }
-        assert_eq!(missing, 0);
+        assert_eq!(odd, n / 2);
+        assert!(even > 0 && even <= (SHARDS * PARKED) as u32);
+        assert_eq!(t.len(), (odd + even) as usize);
         let mut drained = 0;
         t.drain(|_| drained += 1);
-        assert_eq!(drained, n / 2);
+        assert_eq!(drained, odd + even);
         assert_eq!(t.len(), 0);
+        Ok(())
+    }
+
+    /// A shard keeps its last `PARKED` empty resources; parking one more evicts the oldest,
+    /// unless that one is in use again.
+    #[test]
+    fn parking_evicts_the_oldest() -> Result {
+        let t = ResourceTable::new()?;
+        let mut names = KVec::new();
+        let mut i: u32 = 0;
+        while names.len() < PARKED + 2 {
+            if name_hash(&i.to_le_bytes()) as usize % SHARDS == 7 {
+                names.push(i.to_le_bytes(), GFP_KERNEL)?;
+            }
+            i += 1;
+        }
+        let first = t.find_or_create(&names[0])?;
+        let second = t.find_or_create(&names[1])?;
+        t.park(&first);
+        t.park(&second);
+        // In use again: eviction must leave it alone.
+        let mut lock = crate::manager::resource::LockState::FREE_FOR_TESTS;
+        lock.id = 99;
+        second.inner.lock().insert(lock)?;
+        for n in names.iter().take(PARKED).skip(2) {
+            let r = t.find_or_create(n)?;
+            t.park(&r);
+        }
+        assert!(t.find(&names[0]).is_some());
+        let r = t.find_or_create(&names[PARKED])?;
+        t.park(&r);
+        assert!(t.find(&names[0]).is_none());
+        assert!(first.inner.lock().dead);
+        let r = t.find_or_create(&names[PARKED + 1])?;
+        t.park(&r);
+        assert!(t.find(&names[1]).is_some());
+        assert!(!second.inner.lock().dead);
         Ok(())
     }
 }

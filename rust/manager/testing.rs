@@ -148,6 +148,7 @@ impl Fake {
             lvb,
             name,
             pid: self.pid(),
+            limits: crate::manager::Limits::NONE,
         };
         self.o.lock(&args)
     }

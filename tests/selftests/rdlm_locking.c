@@ -249,6 +249,27 @@ TEST_F(lk, adopting_where_there_is_no_orphan_is_enoent)
 	EXPECT_QUIET(A);
 }
 
+/* No resource name is over 64 bytes, so such an adoption finds no orphan, whatever was
+ * written after the request. */
+TEST_F(lk, adopting_with_namelen_over_64_is_enoent)
+{
+	struct lkreq l = lkreq_tagged(DLM_LOCK_EX, DLM_LKF_ORPHAN | DLM_LKF_PERSISTENT, 2);
+	char name[64];
+	uint32_t ido;
+
+	ASSERT_LKID(ido, make_orphan(&self->f, DLM_LOCK_EX, "abc", 1, NULL));
+	memset(name, 'a', sizeof(name));
+	l.name = name;
+	l.namelen = 65;
+	l.name_bytes = 3;
+	EXPECT_EQ(-ENOENT, lk_write(A, &l));
+	l.namelen = 200;
+	l.name_bytes = 64;
+	EXPECT_EQ(-ENOENT, lk_write(A, &l));
+	EXPECT_EQ(ido, lk_adopt(A, DLM_LOCK_EX, DLM_LKF_PERSISTENT, "abc", 2));
+	EXPECT_QUIET(A);
+}
+
 /* Adoption compares the name and its length exactly. */
 TEST_F(lk, adoption_matches_the_name_length_exactly)
 {
