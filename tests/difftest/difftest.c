@@ -69,6 +69,8 @@
 #define DEVDIR "/dev/misc"
 #define DRAIN_SIZE 104
 #define LKMAX (1 << 20)
+#define X_CANCEL 1
+#define X_FORCE 2
 #define BOGUS_LKID 0x7ffffffeu
 #define NRULES 9
 
@@ -451,6 +453,13 @@ static struct {
 	struct hst *h;
 	int nh;
 	int *lk2h;
+	/*
+	 * Per lock id, X_CANCEL and X_FORCE: a CANCEL or FORCEUNLOCK may be recorded in the
+	 * lock's flags since its last request, convert or adoption. fs/dlm refuses a second
+	 * one with EINVAL and a kernel warning, so such an op is not made (on either DLM).
+	 */
+	unsigned char *xflags;
+	long repeats_skipped;
 	struct sb fcb[NFILE];
 	struct cbinfo cb[512];
 	int ncb;
@@ -1056,6 +1065,14 @@ static void run_op(const struct op *o, struct rec *rec)
 			lkid = resolve_lkid(o->h);
 			if (foreign(o->h, f))
 				rule = 1;
+			if (lkid < LKMAX && !rule &&
+			    (((flags & DLM_LKF_CANCEL) && (R.xflags[lkid] & X_CANCEL)) ||
+			     ((flags & DLM_LKF_FORCEUNLOCK) && (R.xflags[lkid] & X_FORCE)))) {
+				rec->ret = strdup("not made: a second CANCEL or FORCEUNLOCK "
+						  "(fs/dlm warns)");
+				R.repeats_skipped++;
+				break;
+			}
 		}
 		if (o->real && fs) {
 			rule = 0;	/* run it as it is: the scenario checks the difference */
@@ -1092,6 +1109,16 @@ static void run_op(const struct op *o, struct rec *rec)
 		rec->rule = o->real ? 0 : rule;
 		if (o->compat && len >= 104 && len <= 184)
 			R.compat[f] = 1;
+		if (cmd != DLM_USER_PURGE && lkid < LKMAX && r.ret == 0 && !r.err && rule != 1) {
+			if (cmd == DLM_USER_LOCK)
+				R.xflags[lkid] = 0;
+			else
+				R.xflags[lkid] |= (flags & DLM_LKF_CANCEL ? X_CANCEL : 0) |
+					(cmd == DLM_USER_DEADLOCK && (flags & DLM_LKF_FORCEUNLOCK) ?
+					 X_FORCE : 0);
+		}
+		if (cmd == DLM_USER_LOCK && r.ret > 0 && (uint32_t)r.ret < LKMAX)
+			R.xflags[r.ret] = 0;
 		/* the record and what it says about the locks */
 		if (cmd == DLM_USER_LOCK && r.ret > 0 && !(flags & DLM_LKF_CONVERT)) {
 			char b[48], hb[24];
@@ -1360,7 +1387,12 @@ static void run_seq(const struct seq *s, struct trace *t)
 	R.h = calloc(R.nh, sizeof(*R.h));
 	if (!R.lk2h)
 		R.lk2h = malloc(LKMAX * sizeof(int));
+	if (!R.xflags)
+		R.xflags = malloc(LKMAX);
+	if (!R.lk2h || !R.xflags)
+		die("out of memory");
 	memset(R.lk2h, 0xff, LKMAX * sizeof(int));
+	memset(R.xflags, 0, LKMAX);
 	memset(R.open, 0, sizeof(R.open));
 	memset(R.compat, 0, sizeof(R.compat));
 	R.nempty = 0;
@@ -2089,6 +2121,8 @@ int main(int argc, char **argv)
 		printf(" %d:%ld", i, total_rules[i]);
 	printf("\n# difftest: %ld purges not made (an orphaned waiting request may exist: "
 	       "fs/dlm would crash)\n", R.purges_skipped);
+	printf("# difftest: %ld second CANCELs or FORCEUNLOCKs not made (fs/dlm would warn)\n",
+	       R.repeats_skipped);
 	for (i = 0; avoid_names[i]; i++)
 		if (avoid & (1u << i))
 			printf("# difftest: --avoid %s (a known rdlm bug): %ld ops not made\n",
