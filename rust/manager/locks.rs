@@ -129,6 +129,8 @@ pub(crate) struct LockTableInner {
     owners: KVVec<OwnerList>,
     /// Owner numbers given back, for reuse.
     free_owners: KVVec<OwnerNumber>,
+    /// The lockspace has been released: no lock may be added any more.
+    shut: bool,
 }
 
 impl LockTableInner {
@@ -143,6 +145,7 @@ impl LockTableInner {
             entries: KVVec::new(),
             owners: KVVec::new(),
             free_owners: KVVec::new(),
+            shut: false,
         })
     }
 
@@ -225,6 +228,7 @@ impl LockTableInner {
     ///
     /// # Errors
     ///
+    /// - `ENOENT` if the lockspace has been released ([`LockTableInner::shut`]).
     /// - `ENOLCK` if the owner or the lockspace holds as many locks as `limits` allow.
     /// - `ENOMEM` if the table cannot grow.
     pub(crate) fn alloc(
@@ -233,6 +237,9 @@ impl LockTableInner {
         resource: &Arc<Resource>,
         limits: Limits,
     ) -> Result<u32> {
+        if self.shut {
+            return Err(ENOENT);
+        }
         if self.owner_count(o) >= limits.per_owner || self.ids.used() >= limits.per_lockspace {
             return Err(errno::enolck());
         }
@@ -344,6 +351,13 @@ impl LockTableInner {
         let taken = self.entry(id).map(|(location, _)| (id, location));
         self.unlink(id);
         taken
+    }
+
+    /// Refuses every later [`LockTableInner::alloc`]: the lockspace is being released, and a
+    /// lock added after its resources were emptied would be left behind (holding its owner,
+    /// which holds the lockspace).
+    pub(crate) fn shut(&mut self) {
+        self.shut = true;
     }
 
     /// Frees every lock id and leaves every owner with no lock. Returns the old entries,

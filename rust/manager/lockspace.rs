@@ -251,8 +251,11 @@ impl Lockspace {
     /// Frees every lock and resource of the lockspace at once, with no callback: the final
     /// step of a forced removal, once no file of the lockspace is open.
     ///
-    /// Owners still open afterwards find none of their locks (`ENOENT`).
+    /// Owners still open afterwards (a final removal whose wait was interrupted) find none
+    /// of their locks and can make no new one (`ENOENT`).
     pub(crate) fn release_all(&self) {
+        // First, so that no request adds a lock to a resource already emptied below.
+        self.locks.lock().shut();
         let orphans = mem::take(&mut self.orphans.lock().list);
         drop(orphans);
 
@@ -576,7 +579,11 @@ mod tests {
         assert_eq!(ls.orphan_count(), 0);
         assert_eq!(a.unlock(l1), Err(ENOENT));
         assert_eq!(b.convert(l2, Mode::Nl, 0), Err(ENOENT));
-        assert_eq!(a.lock(b"r", Mode::Ex, 0)?, 1);
+        // A new lock would be left behind, holding its owner and through it the
+        // lockspace: refused.
+        assert_eq!(a.lock(b"r", Mode::Ex, 0), Err(ENOENT));
+        assert_eq!(ls.lock_count(), 0);
+        assert_eq!(ls.resource_count(), 0);
         Ok(())
     }
 }
