@@ -139,25 +139,29 @@ impl<T: Device> Registration<T> {
         storage.extend_from_slice(name, GFP_KERNEL)?;
         storage.push(0, GFP_KERNEL)?;
 
+        // Moving the `KVec` into the registration keeps its heap buffer where it is.
+        let name_ptr = storage.as_ptr();
+        // Fields are initialised in the order written here: `misc` last, because the device
+        // can be opened as soon as it is registered, and `open` uses `device`.
         let init = try_pin_init!(Self {
+            name: storage,
+            device,
+            _pin: PhantomPinned,
             misc <- Opaque::try_ffi_init(|slot: *mut bindings::miscdevice| {
                 let mut misc: bindings::miscdevice = pin_init::zeroed();
                 misc.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
                 misc.fops = &fops.0;
-                misc.name = storage.as_ptr().cast();
+                misc.name = name_ptr.cast();
                 // SAFETY: `slot` is valid for writes and is not yet shared with anyone.
                 unsafe { slot.write(misc) };
                 // SAFETY: `slot` is a fully initialised `miscdevice` at a pinned address,
-                // whose name lives in `storage`, moved into the same object below, and
-                // whose `fops` is `'static`.
+                // whose name lives in `name`'s buffer and whose `fops` is `'static`; every
+                // other field of the registration is initialised already.
                 to_result(unsafe { bindings::misc_register(slot) })
             }),
-            name: storage,
-            device,
-            _pin: PhantomPinned,
         }? Error);
-        // INVARIANT: `misc` was registered above with the `'static` table of `T`; `name`
-        // owns the bytes `misc.name` points to (moving a `KVec` keeps its heap buffer).
+        // INVARIANT: `misc` was registered above with the `'static` table of `T`, after
+        // `device`; `name` owns the bytes `misc.name` points to.
         KBox::pin_init(init, GFP_KERNEL)
     }
 
