@@ -9,8 +9,8 @@
 //!
 //! A resource whose last lock goes stays in the table, empty, so that the next request on
 //! the name finds it again without allocating. Each shard caches at most [`PARKED`] empty
-//! resources, in the order they became empty; parking one more evicts the oldest, which is
-//! then removed from the table and freed unless it is in use again. An empty resource kept
+//! resources, in the order they were first cached; parking one more evicts the oldest,
+//! which is then removed from the table and freed unless it is in use again. An empty resource kept
 //! for [`CACHE_TIME_NS`](super::resource::CACHE_TIME_NS) or longer is renewed when it is
 //! used again (`Resource::renew_if_stale`), so that it behaves as a new one, as `fs/dlm`'s
 //! resources do once its scan timer has freed them.
